@@ -168,6 +168,22 @@ class EventClusterer:
         """Pair score of two fitted articles."""
         return pair_score(pair_features(self.reps_[a], self.reps_[b], self.entity_idf()), self.weights)
 
+    def load(self, reps: list[Representation], members: dict[str, list[str]]) -> EventClusterer:
+        """Restore a fitted state: stored representations and event memberships.
+
+        Args:
+            reps: representations of the articles already clustered.
+            members: event id -> member article ids.
+        """
+        for r in reps:
+            if any(r.article_id in m for m in members.values()) and r.article_id not in self.reps_:
+                self.reps_[r.article_id] = r
+                self.entity_df_.update(r.entities.keys())
+        self.members_ = {k: sorted(a for a in m if a in self.reps_) for k, m in members.items()}
+        self.members_ = {k: m for k, m in self.members_.items() if m}
+        self.labels_ = {a: k for k, m in self.members_.items() for a in m}
+        return self
+
     def partial_fit(self, reps: list[Representation]) -> EventClusterer:
         """Assign new articles to existing or new events.
 
@@ -183,6 +199,7 @@ class EventClusterer:
             self.entity_df_.update(r.entities.keys())
         if not new:
             return self
+        old_key = {m[0]: k for k, m in self.members_.items()}
         groups: list[tuple[bool, list[str]]] = [(True, m) for _, m in sorted(self.members_.items())]
         groups += [(False, [r.article_id]) for r in new]
         ids = sorted({i for _, m in groups for i in m})
@@ -190,8 +207,9 @@ class EventClusterer:
         sim = self._similarities(ids, {r.article_id for r in new})
         groups = self._agglomerate(groups, sim, index)
         self.members_, self.labels_ = {}, {}
-        for _, members in groups:
-            key = min(members)
+        for is_old, members in groups:
+            # An event keeps its id as it grows; a new one is named after its smallest member.
+            key = old_key[members[0]] if is_old else f"ev-{min(members)}"
             self.members_[key] = sorted(members)
             self.labels_.update(dict.fromkeys(members, key))
         return self
@@ -224,5 +242,6 @@ class EventClusterer:
             if pair is None:
                 return groups
             x, y = pair
-            merged = (groups[x][0] or groups[y][0], groups[x][1] + groups[y][1])
+            first, second = (groups[y], groups[x]) if groups[y][0] else (groups[x], groups[y])
+            merged = (first[0] or second[0], first[1] + second[1])  # an old event's members stay first
             groups = [g for k, g in enumerate(groups) if k not in pair] + [merged]

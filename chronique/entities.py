@@ -340,6 +340,8 @@ def _gazetteer_mentions(article_id: str, text: str) -> list[Mention]:
         _GAZ_RE = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, keys)) + r")(?!\w)", re.I)
     out = []
     for m in _GAZ_RE.finditer(text):
+        if not m.group(0)[0].isupper():
+            continue  # "une réunion" is a meeting, not the island
         ident, label, _ = _gazetteer()[m.group(0).casefold()]
         out.append(Mention(article_id, m.start(), m.end(), m.group(0), label, ident))
     return out

@@ -241,7 +241,7 @@ def numbers(text: str) -> frozenset[str]:
 def minhash(text: str, shingle: int = 5) -> MinHash:
     """MinHash (datasketch, fixed seed) of a text's word ``shingle``-grams."""
     toks = tokens(text)
-    mh = MinHash(num_perm=_MINHASH_PERM, seed=1)
+    mh = MinHash(num_perm=_MINHASH_PERM, seed=1, scheme="affine32")
     grams = {" ".join(toks[i : i + shingle]) for i in range(max(1, len(toks) - shingle + 1))}
     mh.update_batch([g.encode("utf-8") for g in grams])
     return mh

