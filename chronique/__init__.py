@@ -1,1 +1,42 @@
-"""chronique."""
+"""chronique: news articles in; dated, deduplicated, sourced events and stories out.
+
+Example:
+    >>> from chronique import Pipeline, Store
+    >>> store = Store("news.db")                      # doctest: +SKIP
+    >>> Pipeline(store).run(["examples/news"])        # doctest: +SKIP
+"""
+
+from .cluster import EventClusterer, find_duplicates, pair_features, pair_score
+from .errors import ChroniqueError, ConfigError, InputError, ModelError, StoreError
+from .pipeline import Pipeline, RunResult
+from .records import Article, Event, Failure, Mention, RawDocument, Story, SummarySentence, TimeExpression
+from .report import build_report
+from .represent import EMBEDDERS, get_embedder, register_embedder
+from .store import Store
+
+__all__ = [
+    "EMBEDDERS",
+    "Article",
+    "ChroniqueError",
+    "ConfigError",
+    "Event",
+    "EventClusterer",
+    "Failure",
+    "InputError",
+    "Mention",
+    "ModelError",
+    "Pipeline",
+    "RawDocument",
+    "RunResult",
+    "Store",
+    "StoreError",
+    "Story",
+    "SummarySentence",
+    "TimeExpression",
+    "build_report",
+    "find_duplicates",
+    "get_embedder",
+    "pair_features",
+    "pair_score",
+    "register_embedder",
+]

@@ -18,7 +18,7 @@ import trafilatura
 
 from .records import Article, RawDocument
 
-__all__ = ["clean_documents", "clean_text", "ChromeModel", "CleanResult"]
+__all__ = ["ChromeModel", "CleanResult", "clean_documents", "clean_text"]
 
 # Lines that are chrome whatever their context (matched against the whole, case-folded line).
 _CHROME_LINE = re.compile(
@@ -46,7 +46,7 @@ _CALL_TO_ACTION = re.compile(r"^(?:soutenez-nous|support us|faites un don|donate
 _TAIL_MARKER = re.compile(r"^(?:leave a (?:reply|comment)|laisser un commentaire|ajouter un commentaire)\b", re.I)
 # "Javier AnsorenaSUIVRE": a byline with the follow button's label glued on.
 _GLUED_BYLINE = re.compile(r"^(?P<name>[A-ZÀ-Þ][\w'’.-]+(?:\s+[A-ZÀ-Þ][\w'’.-]+){0,3}?)\s*(?:SUIVRE|FOLLOW|SEGUIR|FOLGEN)$")
-_BYLINE = re.compile(r"^(?:par|by|von|por)\s+(?P<name>[A-ZÀ-Þ][\w'’.-]+(?:\s+[A-ZÀ-Þ][\w'’.-]+){0,3})$")
+_BYLINE = re.compile(r"^(?i:par|by|von|por)\s+(?P<name>[A-ZÀ-Þ][\w'’.-]+(?:\s+[A-ZÀ-Þ][\w'’.-]+){0,3})$")
 _TAG_CODE = re.compile(r"^[a-z]{2,6}(?:-[a-z0-9]{1,6}){1,4}$")
 _MONTHS = (
     r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
@@ -223,8 +223,10 @@ def clean_text(text: str, repeated=None, find_title: bool = True) -> CleanResult
             title_line, res.site = m["title"], m["site"].strip()
         if _is_sentence(title_line):
             res.title = _title_from(title_line)  # an opening sentence, not a headline: keep it in the text
-        else:
+        elif len(kept) > 1:
             res.title, kept = title_line, kept[1:]
+        else:
+            res.title = title_line  # a one-line article: the line is both title and text
     res.text = "\n\n".join(kept)
     if not res.title:
         res.title = _title_from(res.text)

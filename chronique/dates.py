@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .records import Article, TimeExpression
 
-__all__ = ["find_time_expressions", "date_articles", "EventDate"]
+__all__ = ["EventDate", "date_articles", "find_time_expressions"]
 
 _WEEKDAYS = {
     **dict.fromkeys(["lundi", "monday", "montag", "lunes"], 0),

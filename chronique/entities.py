@@ -26,7 +26,7 @@ from importlib import resources
 from .errors import ModelError
 from .records import Article, Mention
 
-__all__ = ["EntityExtractor", "skeleton", "canonical_id", "register_ner", "NER_MODELS"]
+__all__ = ["NER_MODELS", "EntityExtractor", "canonical_id", "register_ner", "skeleton"]
 
 _ELISION = re.compile(r"^(?:(?:l|d|qu|j)['’]\s*|(?i:le|la|les|the|der|die|das|el|los|las)\s+(?=[A-ZÀ-Þ]))")
 _CONJUNCTION = re.compile(r"\s+(?:et|and|und|y)\s+")
@@ -137,7 +137,7 @@ def _cities() -> dict[str, tuple[str, str, str]]:
         if c["population"] < 50_000:
             continue
         for n in [c["name"], *c.get("alternatenames", [])]:
-            if n and n[0].isupper() and _LATIN.search(n) and n.isascii() or n == c["name"] or re.fullmatch(r"[A-ZÀ-Þ][\w’' -]+", n or ""):
+            if (n and n[0].isupper() and _LATIN.search(n) and n.isascii()) or n == c["name"] or re.fullmatch(r"[A-ZÀ-Þ][\w’' -]+", n or ""):
                 table[n.casefold()] = (f"LOC:gn{c['geonameid']}", "LOC", c["name"])
     return table
 
@@ -186,7 +186,7 @@ class EntityExtractor:
             The same articles; every mention has its canonical ``entity_id``.
         """
         nlp = _model("fr")
-        latin = [a for a in articles if _LATIN.search(a.text[:500] or "x")]
+        latin = [a for a in articles if _mostly_latin(a.text[:1000])]
         latin_ids = {a.id for a in latin}
         for art in articles:
             if art.language != "fr":
@@ -260,6 +260,12 @@ def _spans(doc) -> list[tuple[str, int, str]]:
     return out
 
 
+def _mostly_latin(text: str) -> bool:
+    """Whether most letters of ``text`` are Latin (a NER model for French can read it)."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(bool(_LATIN.match(c)) for c in letters) * 2 >= len(letters)
+
+
 def _merge(primary: list[Mention], extra: list[Mention]) -> list[Mention]:
     """``primary`` plus the ``extra`` mentions that overlap none of them, in text order."""
     spans = [(m.start, m.end) for m in primary]
@@ -324,7 +330,7 @@ def _is_name(text: str) -> bool:
     words = text.split()
     if not words or not text[0].isupper() or len(text) < 2:
         return False
-    if words[0].casefold() in _TITLE_WORDS or all(w.isupper() and len(w) > 5 for w in words) and len(words) > 1:
+    if words[0].casefold() in _TITLE_WORDS or (all(w.isupper() and len(w) > 5 for w in words) and len(words) > 1):
         return False
     return sum(w[0].isupper() for w in words if w[0].isalpha()) * 2 >= len([w for w in words if len(w) > 3])
 

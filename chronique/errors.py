@@ -19,16 +19,16 @@ Every message says what was expected and what arrived.
 from __future__ import annotations
 
 __all__ = [
-    "ChroniqueError",
-    "InputError",
-    "EmptyInputError",
     "BinaryInputError",
-    "EncodingError",
-    "TooLargeError",
-    "MalformedRecordError",
+    "ChroniqueError",
     "ConfigError",
+    "EmptyInputError",
+    "EncodingError",
+    "InputError",
+    "MalformedRecordError",
     "ModelError",
     "StoreError",
+    "TooLargeError",
 ]
 
 

@@ -25,7 +25,7 @@ from .errors import (
 )
 from .records import Failure, RawDocument, content_id
 
-__all__ = ["read_inputs", "decode_bytes", "DEFAULT_MAX_BYTES", "INPUT_SUFFIXES"]
+__all__ = ["DEFAULT_MAX_BYTES", "INPUT_SUFFIXES", "decode_bytes", "read_inputs"]
 
 DEFAULT_MAX_BYTES = 5_000_000
 INPUT_SUFFIXES = {".txt": "text", ".html": "html", ".htm": "html", ".json": "json", ".jsonl": "jsonl"}

@@ -20,8 +20,8 @@ from .ingest import DEFAULT_MAX_BYTES, read_inputs
 from .language import detect_languages
 from .records import Article, Failure, RawDocument
 from .represent import Embedder, get_embedder, represent
-from .stories import link_stories
 from .store import Store
+from .stories import link_stories
 from .summarize import summarize_event
 
 __all__ = ["Pipeline", "RunResult"]

@@ -7,14 +7,14 @@ import re
 from dataclasses import dataclass, field
 
 __all__ = [
-    "RawDocument",
     "Article",
-    "Mention",
-    "TimeExpression",
-    "SummarySentence",
     "Event",
-    "Story",
     "Failure",
+    "Mention",
+    "RawDocument",
+    "Story",
+    "SummarySentence",
+    "TimeExpression",
     "content_id",
 ]
 

@@ -24,14 +24,14 @@ from .errors import ConfigError, ModelError
 from .records import Article
 
 __all__ = [
-    "Embedder",
     "EMBEDDERS",
-    "register_embedder",
-    "get_embedder",
+    "Embedder",
     "Representation",
+    "get_embedder",
+    "lexical_weights",
+    "register_embedder",
     "represent",
     "tokens",
-    "lexical_weights",
 ]
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
@@ -117,7 +117,7 @@ class SentenceTransformerEmbedder:
             raise ModelError(f"expected sentence-transformers to be installed, got: {exc}") from None
         try:
             self._model = SentenceTransformer(path, local_files_only=True)
-        except Exception as exc:  # noqa: BLE001 - the library raises many types for a bad folder
+        except Exception as exc:
             raise ModelError(f"expected a sentence-transformers model folder at {path!r}, got: {exc}") from None
         self.dim = int(self._model.get_sentence_embedding_dimension())
 

@@ -24,7 +24,7 @@ from .errors import StoreError
 from .records import Article, Event, Failure, Mention, Story, SummarySentence, TimeExpression
 from .represent import Representation
 
-__all__ = ["Store", "SCHEMA_VERSION"]
+__all__ = ["SCHEMA_VERSION", "Store"]
 
 SCHEMA_VERSION = 1
 _MINHASH_SCHEME = "affine32"  # datasketch 2 default; stored hash values are only comparable within one scheme
@@ -65,10 +65,7 @@ CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, title TEXT NOT NULL, ev
 CREATE TABLE IF NOT EXISTS failures (source TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS chrome_lines (grp TEXT NOT NULL, line TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (grp, line));
 """
-_ARTICLE_COLS = (
-    "id source fmt title text url published published_origin language language_score site author removed "
-    "page_date event_date event_date_evidence duplicate_of notes"
-).split()
+_ARTICLE_COLS = ["id", "source", "fmt", "title", "text", "url", "published", "published_origin", "language", "language_score", "site", "author", "removed", "page_date", "event_date", "event_date_evidence", "duplicate_of", "notes"]
 
 
 class Store:

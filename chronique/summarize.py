@@ -15,7 +15,7 @@ from .cluster import _cosine
 from .records import Article, Event, SummarySentence
 from .represent import Representation, lexical_weights
 
-__all__ = ["summarize_event", "split_sentences"]
+__all__ = ["split_sentences", "summarize_event"]
 
 _SENTENCE = re.compile(r"(?<=[.!?…»”\"])\s+(?=[«“\"A-ZÀ-Þ0-9])")
 
