@@ -55,7 +55,8 @@ _MONTHS = (
     r"|septiembre|octubre|noviembre|diciembre"
 )
 _PAGE_DATE = re.compile(
-    rf"^(?:\w+,? )?(?:\d{{1,2}}(?:er)?\.? (?:{_MONTHS}),? \d{{4}}|(?:{_MONTHS}) \d{{1,2}},? \d{{4}}|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})$",
+    rf"^(?:\w+,? )?(?:\d{{1,2}}(?:er)?\.? (?:{_MONTHS}),? \d{{4}}|(?:{_MONTHS}) \d{{1,2}},? \d{{4}}"
+    r"|\d{1,2}[/.]\d{1,2}[/.]\d{4}|\d{4}-\d{2}-\d{2})$",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?…»\"”)\]:]\s*$")
@@ -142,11 +143,8 @@ def clean_documents(docs: list[RawDocument], chrome: ChromeModel | None = None) 
     articles = []
     for doc in docs:
         group = source_group(doc)
-        repeated = (lambda line: chrome.is_chrome(group, line)) if chrome else None
-        if doc.fmt == "html":
-            res = clean_html(doc.content, repeated)
-        else:
-            res = clean_text(doc.content, repeated)
+        repeated = (lambda line, g=group: chrome.is_chrome(g, line)) if chrome else None
+        res = clean_html(doc.content, repeated) if doc.fmt == "html" else clean_text(doc.content, repeated)
         art = Article(id=doc.id, source=doc.source, fmt=doc.fmt, title=doc.title or res.title, text=res.text)
         art.url, art.language, art.removed, art.page_date = doc.url, doc.language, res.removed, res.page_date
         art.site, art.author = doc.site or res.site, res.author

@@ -54,7 +54,10 @@ _MONTH_WORDS = (
     r"|agosto|septiembre|setiembre|octubre|noviembre|diciembre"
 )
 _NUM = r"\d+|" + "|".join(sorted(_NUMBERS, key=len, reverse=True))
-_HEDGE = r"(?:(?:près de|environ|plus de|presque|quelque|nearly|almost|about|more than|over|around|fast|etwa|mehr als|rund|casi|cerca de|más de|unos?|unas?)\s+)?"
+_HEDGE = (
+    r"(?:(?:près de|environ|plus de|presque|quelque|nearly|almost|about|more than|over|around"
+    r"|fast|etwa|mehr als|rund|casi|cerca de|más de|unos?|unas?)\s+)?"
+)
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("explicit", re.compile(
         rf"\b(?:(?:le |the |am |el |den )?(?:1er|\d{{1,2}})(?:\.|er|st|nd|rd|th)?(?: de)? (?:{_MONTH_WORDS})(?:,?(?: de)? (?:19|20)\d\d)?"

