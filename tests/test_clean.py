@@ -25,8 +25,9 @@ def _cleaned(seeds_dir: Path) -> dict[str, tuple[str, object]]:
 
 def test_seed_chrome_removed(seeds_dir: Path) -> None:
     for key, (_, art) in _cleaned(seeds_dir).items():
+        text = " ".join(art.text.split()).casefold()
         for chrome in CHROME[key]:
-            assert chrome.casefold() not in art.text.casefold(), (key, chrome)
+            assert " ".join(chrome.split()).casefold() not in text, (key, chrome)
         # the repeated title appears once, as the title, not again in the body
         assert art.title not in art.text or key == "004"
 
