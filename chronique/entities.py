@@ -111,7 +111,7 @@ def _gazetteer() -> dict[str, tuple[str, str, str]]:
         for n in list(names):
             names.add(n.split(",")[0])  # "Russie, Fédération de" -> "Russie"
         for n in names:
-            table[n.casefold()] = (f"LOC:{c.alpha_3}", "LOC", display)
+            table[_key(n)] = (f"LOC:{c.alpha_3}", "LOC", display)
     for label, entries in aliases.items():
         if label.startswith("_"):
             continue
@@ -122,7 +122,7 @@ def _gazetteer() -> dict[str, tuple[str, str, str]]:
             else:
                 display, ident = key, f"{label}:{key}"
             for s in spellings:
-                table[s.casefold()] = (ident, label, display)
+                table[_key(s)] = (ident, label, display)
     return table
 
 
@@ -138,7 +138,7 @@ def _cities() -> dict[str, tuple[str, str, str]]:
             continue
         for n in [c["name"], *c.get("alternatenames", [])]:
             if (n and n[0].isupper() and _LATIN.search(n) and n.isascii()) or n == c["name"] or re.fullmatch(r"[A-ZÀ-Þ][\w’' -]+", n or ""):
-                table[n.casefold()] = (f"LOC:gn{c['geonameid']}", "LOC", c["name"])
+                table[_key(n)] = (f"LOC:gn{c['geonameid']}", "LOC", c["name"])
     return table
 
 
@@ -148,7 +148,7 @@ def canonical_id(text: str, label: str) -> tuple[str, str, str]:
     Known spellings win over the NER label (the Pentagon is an organisation, whatever the model
     says); unknown people get a skeleton id, other unknown names a case-folded one.
     """
-    key = text.casefold()
+    key = _key(text)
     if key in _gazetteer():
         return _gazetteer()[key]
     if label == "LOC" and key in _cities():
@@ -191,7 +191,9 @@ class EntityExtractor:
         for art in articles:
             if art.language != "fr":
                 note = "names by the French model" if art.id in latin_ids else "entities from the gazetteer only"
-                art.notes.append(f"{note}: no NER model for language {art.language!r} (degraded)")
+                note = f"{note}: no NER model for language {art.language!r} (degraded)"
+                if note not in art.notes:  # a batch redone article by article passes here twice
+                    art.notes.append(note)
         docs = nlp.pipe([a.text for a in latin], batch_size=self.batch_size)
         for art, doc in zip(latin, docs, strict=True):
             art.mentions = _mentions(art.id, doc, art.language or "fr")
@@ -293,7 +295,7 @@ def _mentions(article_id: str, doc, language: str) -> list[Mention]:
     """
     out = []
     for text, start, raw_label in _spans(doc):
-        if language != "fr" and text.casefold() not in _gazetteer() and text.casefold() not in _cities():
+        if language != "fr" and _key(text) not in _gazetteer() and _key(text) not in _cities():
             text, offset = _name_tail(text, language)
             start += offset
             if not text or (" " not in text and raw_label != "PER"):
@@ -338,6 +340,11 @@ def _is_name(text: str) -> bool:
 _GAZ_RE: re.Pattern[str] | None = None
 
 
+def _key(spelling: str) -> str:
+    """The gazetteer key of a spelling: case-folded, with Turkish dotted capitals undotted."""
+    return unicodedata.normalize("NFC", spelling.casefold().replace("i\u0307", "i"))
+
+
 def _gazetteer_mentions(article_id: str, text: str) -> list[Mention]:
     """Mentions of known spellings, for scripts the NER model cannot read."""
     global _GAZ_RE
@@ -348,6 +355,9 @@ def _gazetteer_mentions(article_id: str, text: str) -> list[Mention]:
     for m in _GAZ_RE.finditer(text):
         if not m.group(0)[0].isupper():
             continue  # "une réunion" is a meeting, not the island
-        ident, label, _ = _gazetteer()[m.group(0).casefold()]
+        entry = _gazetteer().get(_key(m.group(0)))
+        if entry is None:
+            continue  # matched only through case-insensitive folding rules the table does not share ("İran")
+        ident, label, _ = entry
         out.append(Mention(article_id, m.start(), m.end(), m.group(0), label, ident))
     return out

@@ -16,10 +16,11 @@ from .clean import ChromeModel, clean_documents
 from .cluster import EventClusterer, find_duplicates
 from .dates import date_articles
 from .entities import EntityExtractor
+from .errors import ConfigError, ModelError, StoreError
 from .ingest import DEFAULT_MAX_BYTES, read_inputs
 from .language import detect_languages
 from .records import Article, Failure, RawDocument
-from .represent import Embedder, get_embedder, represent
+from .represent import Embedder, Representation, get_embedder, represent
 from .store import Store
 from .stories import link_stories
 from .summarize import summarize_event
@@ -103,20 +104,27 @@ class Pipeline:
         if not fresh:
             return
         self.chrome.partial_fit(fresh)
-        articles = detect_languages(clean_documents(fresh, self.chrome))
+        articles, failed = _guarded(fresh, lambda docs: detect_languages(clean_documents(docs, self.chrome)), "cleaning")
         articles, empty = _drop_empty(articles)
-        result.failures += empty
         copies = self._mark_duplicates(articles)
         originals = [a for a in articles if a.duplicate_of is None]
-        date_articles(originals)
-        self.extractor.partial_fit(originals)
-        reps = represent(originals, self.embedder)
+        pairs, broken = _guarded(originals, self._analyse, "analysis")
+        analysed = [a for a, _ in pairs]
+        articles, orphans = _without_failed(articles, copies, {a.id for a in originals} - {a.id for a in analysed})
         for a in articles:
             if a.duplicate_of:  # a copy shares its original's analysis rather than redoing it
                 a.event_date, a.event_date_evidence = copies[a.id].event_date, copies[a.id].event_date_evidence
-        self.store.add_articles(articles, reps, empty)
+        failures = failed + empty + broken + orphans
+        self.store.add_articles(articles, [r for _, r in pairs], failures)
+        result.failures += failures
         result.added += len(articles)
-        result.duplicates += len(articles) - len(originals)
+        result.duplicates += len(articles) - len(analysed)
+
+    def _analyse(self, originals: list[Article]) -> list[tuple[Article, Representation]]:
+        """Dates, entities and the representation of each first copy, batched."""
+        date_articles(originals)
+        self.extractor.partial_fit(originals)
+        return list(zip(originals, represent(originals, self.embedder), strict=True))
 
     def _mark_duplicates(self, articles: list[Article]) -> dict[str, Article]:
         """Set ``duplicate_of`` on near-copies (of stored or batch articles); return copy -> original."""
@@ -163,6 +171,39 @@ class Pipeline:
         for ident, label in self.extractor.labels_.items():
             names[ident] = (label, self.extractor.display_name(ident))
         return names
+
+
+def _guarded(items: list, stage: Callable[[list], list], name: str) -> tuple[list, list[Failure]]:
+    """Run ``stage`` over a batch; if it raises, run it item by item and turn each error into a Failure."""
+    try:
+        return stage(items), []
+    except (ModelError, StoreError, ConfigError):
+        raise  # the run cannot go on, whatever the input
+    except Exception:  # a bug on one input must not cost the others
+        pass
+    done, failed = [], []
+    for item in items:
+        try:
+            done += stage([item])
+        except (ModelError, StoreError, ConfigError):
+            raise
+        except Exception as exc:
+            failed.append(Failure(item.source, f"{name} failed on this input ({type(exc).__name__}: {exc}); it was skipped"))
+    return done, failed
+
+
+def _without_failed(articles: list[Article], copies: dict[str, Article],
+                    failed_ids: set[str]) -> tuple[list[Article], list[Failure]]:
+    """Drop failed originals, and the copies of a failed original (reported, since they are not stored)."""
+    kept, orphans = [], []
+    for a in articles:
+        if a.id in failed_ids:
+            continue
+        if a.duplicate_of and copies[a.id].id in failed_ids:
+            orphans.append(Failure(a.source, f"near-copy of {copies[a.id].source}, whose analysis failed; it was skipped"))
+        else:
+            kept.append(a)
+    return kept, orphans
 
 
 def _drop_empty(articles: list[Article]) -> tuple[list[Article], list[Failure]]:

@@ -37,6 +37,9 @@ __all__ = [
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
 _MAX_ZIPF = 7.0
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NEEDS_SEGMENTER = frozenset({"zh", "ja", "ko"})
+_CJK_IDF = 4.0
 _MINHASH_PERM = 64
 
 
@@ -174,8 +177,19 @@ class Representation:
 
 
 def tokens(text: str) -> list[str]:
-    """Case-folded word and number tokens."""
-    return [t.casefold().replace("’", "'") for t in _TOKEN.findall(text)]
+    """Case-folded word and number tokens; runs of Chinese or Japanese characters become character bigrams.
+
+    Chinese and Japanese are written without spaces and no segmenter ships with the package, so
+    overlapping bigrams stand in for words (the usual fallback in CJK retrieval).
+    """
+    out = []
+    for t in _TOKEN.findall(text):
+        t = t.casefold().replace("’", "'")
+        if _CJK.search(t):
+            out += [t[i : i + 2] for i in range(max(1, len(t) - 1))]
+        else:
+            out.append(t)
+    return out
 
 
 def _fold(token: str) -> str:
@@ -187,7 +201,11 @@ def _idf(token: str, language: str | None) -> float:
     """Background IDF from wordfreq's Zipf frequency (unknown words weigh the most)."""
     from wordfreq import zipf_frequency
 
-    return max(0.0, _MAX_ZIPF - zipf_frequency(token, language or "en")) if not token[0].isdigit() else 4.0
+    if token[0].isdigit():
+        return 4.0
+    if _CJK.search(token) or language in _NEEDS_SEGMENTER:
+        return _CJK_IDF  # wordfreq needs jieba/MeCab for these; a flat weight keeps them usable
+    return max(0.0, _MAX_ZIPF - zipf_frequency(token, language or "en"))
 
 
 def lexical_weights(text: str, language: str | None) -> dict[str, float]:

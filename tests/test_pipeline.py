@@ -127,3 +127,45 @@ def test_bad_inputs_do_not_stop_the_run(tmp_path: Path) -> None:
     failures = CliRunner().invoke(app, ["failures", "--db", str(db)]).output
     for name in ("empty.txt", "bin.txt", "bad.txt", "lines.jsonl:2"):
         assert name in failures
+
+
+def test_other_scripts_and_languages_are_analysed(tmp_path: Path) -> None:
+    docs = [
+        ("tr", "İran ve Rusya dışişleri bakanları Tahran'da bir araya geldi. Görüşmede İran nükleer programı ele alındı."),
+        ("zh", "中国外交部发言人周三表示，中方欢迎双方恢复对话，并呼吁各方保持克制。"),
+        ("ru", "Министр обороны России провёл телефонный разговор с министром обороны США."),
+    ]
+    store = Store(tmp_path / "c.db")
+    items = [_raw(f"{lang}.txt", text) for lang, text in docs]
+    result = Pipeline(store, embedder="hashing").run_documents(items)
+    assert not result.failures and result.added == 3
+    turkish = store.article(next(a.id for a in store.articles() if a.source == "tr.txt"))
+    assert "LOC:IRN" in {m.entity_id for m in turkish.mentions}
+
+
+def test_a_stage_bug_on_one_article_costs_only_that_article(tmp_path: Path, monkeypatch) -> None:
+    import chronique.pipeline as pipeline_module
+
+    real = pipeline_module.date_articles
+
+    def fragile(articles):  # stands in for any library bug triggered by one input
+        if any("POISON" in a.text for a in articles):
+            raise ValueError("unexpected token")
+        return real(articles)
+
+    monkeypatch.setattr(pipeline_module, "date_articles", fragile)
+    store = Store(tmp_path / "c.db")
+    items = [_raw("good1.txt", "Le conseil municipal a voté le budget lundi soir à Lyon."),
+             _raw("bad.txt", "POISON dans un article qui fait planter une bibliothèque."),
+             _raw("good2.txt", "Les pompiers ont maîtrisé un incendie dans une usine près de Lille.")]
+    result = Pipeline(store, embedder="hashing").run_documents(items)
+    assert {a.source for a in store.articles()} == {"good1.txt", "good2.txt"}
+    assert [f.source for f in result.failures] == ["bad.txt"]
+    assert "ValueError: unexpected token" in result.failures[0].reason
+    assert [f.source for f in store.failures()] == ["bad.txt"]
+
+
+def _raw(source: str, text: str):
+    from chronique.records import RawDocument, content_id
+
+    return RawDocument(content_id(text), source, text, "text")
