@@ -8,7 +8,9 @@
     │   ├── BinaryInputError       the input is not text
     │   ├── EncodingError          the input is not valid in any encoding we accept
     │   ├── TooLargeError          the input exceeds the configured size cap
-    │   └── MalformedRecordError   a JSON/CSV record is not what the format expects
+    │   ├── MalformedRecordError   a JSON/CSV record is not what the format expects
+    │   ├── FetchError             a web page could not be fetched (network, timeout, HTTP status)
+    │   └── RefusedError           a web page is not fetched on purpose (robots.txt, private address, cap)
     ├── ConfigError                a setting, registry name or option is invalid
     ├── ModelError                 a model could not be loaded (missing package, bad folder)
     └── StoreError                 the SQLite store is unusable (wrong schema, corrupt file)
@@ -24,9 +26,11 @@ __all__ = [
     "ConfigError",
     "EmptyInputError",
     "EncodingError",
+    "FetchError",
     "InputError",
     "MalformedRecordError",
     "ModelError",
+    "RefusedError",
     "StoreError",
     "TooLargeError",
 ]
@@ -68,6 +72,14 @@ class TooLargeError(InputError):
 
 class MalformedRecordError(InputError):
     """A structured record (JSON line, CSV row) does not have the expected shape."""
+
+
+class FetchError(InputError):
+    """A web page could not be fetched: the network failed, it timed out, or the server said no."""
+
+
+class RefusedError(InputError):
+    """A web page is not fetched on purpose: robots.txt, a private address, or the per-host cap."""
 
 
 class ConfigError(ChroniqueError):
