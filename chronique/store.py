@@ -65,6 +65,23 @@ CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, title TEXT NOT NULL, ev
 CREATE TABLE IF NOT EXISTS failures (source TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS chrome_lines (grp TEXT NOT NULL, line TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (grp, line));
 """
+# Full-text index over the articles' title and text: an external-content FTS5 table kept in step
+# by triggers (articles are only ever inserted, but deletes and updates are covered too).
+_FTS_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    title, text, content='articles', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS articles_fts_update AFTER UPDATE ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+    INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
+END;
+"""
 _ARTICLE_COLS = [
     "id", "source", "fmt", "title", "text", "url", "published", "published_origin", "language", "language_score",
     "site", "author", "removed", "page_date", "event_date", "event_date_evidence", "duplicate_of", "notes",
@@ -89,6 +106,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(_SCHEMA)
+            self._ensure_fts()
             row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: expected a chronique SQLite database, got: {exc}") from None
@@ -255,3 +273,41 @@ class Store:
     def memberships(self) -> dict[str, str]:
         """Article id -> event id."""
         return dict(self.db.execute("SELECT article_id, event_id FROM memberships"))
+
+    # -- full-text index and read-only queries (used by ``chronique serve``) ---------------------
+    def _ensure_fts(self) -> None:
+        """Create the full-text index if missing, and fill it from the articles a store already holds.
+
+        Raises:
+            sqlite3.DatabaseError: the SQLite library lacks FTS5.
+        """
+        if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='articles_fts'").fetchone():
+            return
+        # One script, one IMMEDIATE transaction: a second process doing the same waits, then rebuilds harmlessly.
+        self.db.executescript(f"BEGIN IMMEDIATE; {_FTS_SCHEMA} INSERT INTO articles_fts(articles_fts) VALUES ('rebuild'); COMMIT;")
+
+    @classmethod
+    def reader(cls, path: str | Path, timeout: float = 10.0) -> Store:
+        """Open an existing store for reading only, from any thread (the server opens one per request).
+
+        No schema work is done and writes are refused (``PRAGMA query_only``); in WAL mode a reader
+        sees the last committed state while a ``chronique run`` writes.
+
+        Args:
+            path: the database file, already created by :class:`Store`.
+            timeout: seconds to wait on a locked database.
+
+        Returns:
+            A store whose connection may be used from a thread other than the one that opened it.
+
+        Raises:
+            StoreError: the file cannot be opened as a SQLite database.
+        """
+        store = cls.__new__(cls)
+        store.path = str(path)
+        try:
+            store.db = sqlite3.connect(store.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+            store.db.execute("PRAGMA query_only=ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{store.path}: cannot open for reading: {exc}") from None
+        return store

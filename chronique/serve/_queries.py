@@ -1,0 +1,477 @@
+"""Read queries behind the API and the pages; each takes a read-only :class:`Store` and returns views.
+
+Unknown ids answer None (the routes turn that into a 404); a full-text query that SQLite cannot
+parse raises :class:`QueryError` with a message for the user.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cluster import EventClusterer
+from ..records import Article
+from ..store import Store
+from ._explain import Explainer
+from ._views import (
+    ArticleDetail,
+    ArticleRef,
+    EntityBrief,
+    EntityDetail,
+    EntityPage,
+    EntityRef,
+    EventBrief,
+    EventDetail,
+    EventPage,
+    Explanation,
+    Fragment,
+    MentionView,
+    SearchGroup,
+    SearchHit,
+    SearchResult,
+    SharedEntity,
+    Source,
+    Spelling,
+    StoryBrief,
+    StoryDetail,
+    StoryPage,
+    SummaryLine,
+    TimeView,
+)
+
+__all__ = [
+    "EventFilter",
+    "QueryError",
+    "article_detail",
+    "entity_detail",
+    "event_briefs",
+    "event_detail",
+    "list_entities",
+    "list_events",
+    "list_stories",
+    "overview",
+    "search_similar",
+    "search_text",
+    "story_detail",
+]
+
+_HIT, _END = "\x02", "\x03"  # snippet markers: control characters that cannot be confused with article text
+_REF_COLS = "a.id, a.title, a.source, a.site, a.url, a.published, a.language, a.duplicate_of"
+
+
+class QueryError(ValueError):
+    """A search the store cannot run, with the reason in words."""
+
+
+@dataclass(slots=True)
+class EventFilter:
+    """Filters on events (and on stories through their events); None means no filter.
+
+    Attributes:
+        date_from: ISO date; events dated on or after it (undated events are then left out).
+        date_to: ISO date; events dated on or before it.
+        language: a language code that at least one report is written in.
+        entity: an entity id that at least one report names.
+        source: a site name (exact, any case) or a part of an input's name that one report comes from.
+    """
+
+    date_from: str | None = None
+    date_to: str | None = None
+    language: str | None = None
+    entity: str | None = None
+    source: str | None = None
+
+    def where(self) -> tuple[str, list[str]]:
+        """The SQL condition on ``events e`` and its parameters."""
+        member = "EXISTS (SELECT 1 FROM memberships m2 JOIN articles a2 ON a2.id = m2.article_id WHERE m2.event_id = e.id AND {})"
+        parts, params = ["1"], []
+        if self.date_from:
+            parts.append("e.date >= ?")
+            params.append(self.date_from)
+        if self.date_to:
+            parts.append("e.date <= ?")
+            params.append(self.date_to)
+        if self.language:
+            parts.append(member.format("a2.language = ?"))
+            params.append(self.language.lower())
+        if self.entity:
+            parts.append(member.format("EXISTS (SELECT 1 FROM mentions x WHERE x.article_id = a2.id AND x.entity_id = ?)"))
+            params.append(self.entity)
+        if self.source:
+            parts.append(member.format("(lower(coalesce(a2.site, '')) = lower(?) OR instr(lower(a2.source), lower(?)) > 0)"))
+            params += [self.source, self.source]
+        return " AND ".join(parts), params
+
+
+# -- events and stories ---------------------------------------------------------------------------
+def event_briefs(store: Store, flt: EventFilter | None = None, ids: list[str] | None = None) -> dict[str, EventBrief]:
+    """Briefs of the events that pass a filter (or of the given ids), by event id.
+
+    Args:
+        store: a store.
+        flt: filters; None for all events.
+        ids: only these events.
+
+    Returns:
+        {event id: brief}, in no particular order.
+    """
+    where, params = (flt or EventFilter()).where()
+    if ids is not None:
+        where += f" AND e.id IN ({','.join('?' * len(ids))})"
+        params = [*params, *ids]
+    rows = store.db.execute(
+        "SELECT e.id, e.headline, e.summary, e.date, e.story_id, count(a.id), coalesce(sum(a.duplicate_of IS NULL), 0),"
+        " group_concat(DISTINCT a.language), max(a.added_at) FROM events e"
+        " LEFT JOIN memberships m ON m.event_id = e.id LEFT JOIN articles a ON a.id = m.article_id"
+        f" WHERE {where} GROUP BY e.id", params)
+    return {r[0]: EventBrief(r[0], r[1], _lead(r[2]), r[3], r[4], r[5], r[6], sorted(r[7].split(",")) if r[7] else [], r[8])
+            for r in rows}
+
+
+def _lead(summary: str) -> str:
+    """The first sentence of a stored summary (a JSON list of sentences)."""
+    sentences = json.loads(summary)
+    return sentences[0]["text"] if sentences else ""
+
+
+def _recent_first(events: list[EventBrief]) -> list[EventBrief]:
+    """Most recent date first, undated last; ties by the newest stored article."""
+    return sorted(events, key=lambda e: (e.date is not None, e.date or "", e.last_added or 0.0), reverse=True)
+
+
+def _in_date_order(events: list[EventBrief]) -> list[EventBrief]:
+    """Oldest first, undated last."""
+    return sorted(events, key=lambda e: (e.date is None, e.date or "", e.id))
+
+
+def list_events(store: Store, flt: EventFilter, limit: int, offset: int) -> EventPage:
+    """A page of events that pass the filter, most recent first.
+
+    Args:
+        store: a store.
+        flt: filters.
+        limit: events on the page.
+        offset: events skipped before it.
+
+    Returns:
+        The page and the total number of matching events.
+    """
+    events = _recent_first(list(event_briefs(store, flt).values()))
+    return EventPage(len(events), limit, offset, events[offset : offset + limit])
+
+
+def list_stories(store: Store, flt: EventFilter, limit: int, offset: int) -> StoryPage:
+    """A page of stories with at least one event that passes the filter, most recent activity first.
+
+    Args:
+        store: a store.
+        flt: filters on the stories' events.
+        limit: stories on the page.
+        offset: stories skipped before it.
+
+    Returns:
+        The page; each story lists all its events (not only the matching ones) in date order.
+    """
+    matching = event_briefs(store, flt)
+    wanted = {e.story_id for e in matching.values() if e.story_id}
+    every = event_briefs(store)
+    stories = [_story_brief(sid, title, [every[i] for i in json.loads(ids) if i in every])
+               for sid, title, ids in store.db.execute("SELECT id, title, events FROM stories") if sid in wanted]
+    stories.sort(key=lambda s: (s.last_date or "", max((e.last_added or 0.0 for e in s.events), default=0.0)), reverse=True)
+    return StoryPage(len(stories), limit, offset, stories[offset : offset + limit])
+
+
+def _story_brief(story_id: str, title: str, events: list[EventBrief]) -> StoryBrief:
+    """Summarise a story from its events."""
+    events = _in_date_order(events)
+    dates = [e.date for e in events if e.date]
+    langs = sorted({lang for e in events for lang in e.languages})
+    return StoryBrief(story_id, title, min(dates, default=None), max(dates, default=None), sum(e.sources for e in events), langs, events)
+
+
+def story_detail(store: Store, story_id: str) -> StoryDetail | None:
+    """One story and its events in date order, or None if unknown."""
+    row = store.db.execute("SELECT title, events FROM stories WHERE id = ?", (story_id,)).fetchone()
+    if row is None:
+        return None
+    briefs = event_briefs(store, ids=json.loads(row[1]))
+    return StoryDetail(story_id, row[0], _in_date_order(list(briefs.values())))
+
+
+def _refs(store: Store, where: str, params: list[str] | tuple[str, ...]) -> list[ArticleRef]:
+    """Article refs selected by a condition on ``articles a``."""
+    return [ArticleRef(*r) for r in store.db.execute(f"SELECT {_REF_COLS} FROM articles a WHERE {where}", params)]
+
+
+def _names(store: Store, ids: list[str]) -> dict[str, EntityRef]:
+    """Entity refs for ids, named from the entities table or, failing that, their most frequent spelling."""
+    out = {}
+    for eid in ids:
+        row = store.db.execute("SELECT label, name FROM entities WHERE id = ?", (eid,)).fetchone()
+        if row is None:
+            row = store.db.execute("SELECT label, text FROM mentions WHERE entity_id = ? GROUP BY text ORDER BY count(*) DESC",
+                                   (eid,)).fetchone()
+        out[eid] = EntityRef(eid, row[1], row[0]) if row else EntityRef(eid, eid.partition(":")[2] or eid, eid.partition(":")[0])
+    return out
+
+
+def event_detail(store: Store, event_id: str, explainer: Explainer) -> EventDetail | None:
+    """One event with its summary, entities, sources (copies folded in) and explanation, or None if unknown.
+
+    Args:
+        store: a store.
+        event_id: the event.
+        explainer: computes the explanation's pair signals.
+
+    Returns:
+        The event, or None if the store has no such event.
+    """
+    row = store.db.execute("SELECT headline, date, date_evidence, summary, entities, story_id FROM events WHERE id = ?",
+                           (event_id,)).fetchone()
+    if row is None:
+        return None
+    headline, date, evidence, summary, entity_ids, story_id = row
+    members = _refs(store, "a.id IN (SELECT article_id FROM memberships WHERE event_id = ?)", (event_id,))
+    sources = _sources(store, members)
+    story_title, previous, following = _neighbours(store, story_id, event_id)
+    ids = json.loads(entity_ids)
+    names = _names(store, ids)
+    return EventDetail(
+        event_id, headline, date, evidence, story_id, story_title, previous, following,
+        [SummaryLine(s["text"], s["articles"]) for s in json.loads(summary)],
+        [names[i] for i in ids], sources, explain(store, [s.article.id for s in sources], explainer),
+    )
+
+
+def _sources(store: Store, members: list[ArticleRef]) -> list[Source]:
+    """Group member articles into reports with their copies, by publication date."""
+    originals = [a for a in members if a.duplicate_of is None or a.duplicate_of not in {m.id for m in members}]
+    copies: dict[str, list[ArticleRef]] = defaultdict(list)
+    for a in members:
+        if a not in originals:
+            copies[a.duplicate_of or ""].append(a)
+    dates = dict.fromkeys([a.id for a in originals], (None, ""))
+    if not dates:
+        return []
+    for aid, date, evidence in store.db.execute(
+            f"SELECT id, event_date, event_date_evidence FROM articles WHERE id IN ({','.join('?' * len(dates))})", list(dates)):
+        dates[aid] = (date, evidence)
+    out = [Source(a, copies.get(a.id, []), *dates[a.id]) for a in originals]
+    return sorted(out, key=lambda s: (s.article.published or "9999", s.article.source))
+
+
+def _neighbours(store: Store, story_id: str | None, event_id: str) -> tuple[str | None, EventBrief | None, EventBrief | None]:
+    """The story's title and the events before and after this one in it."""
+    if not story_id:
+        return None, None, None
+    story = story_detail(store, story_id)
+    if story is None:
+        return None, None, None
+    order = [e.id for e in story.events]
+    k = order.index(event_id) if event_id in order else -1
+    before = story.events[k - 1] if k > 0 else None
+    after = story.events[k + 1] if 0 <= k < len(order) - 1 else None
+    return story.title, before, after
+
+
+def explain(store: Store, report_ids: list[str], explainer: Explainer) -> Explanation:
+    """Why reports are one event: entities two or more of them name, and their pair signals.
+
+    Args:
+        store: a store.
+        report_ids: the event's reports (near-duplicate copies excluded).
+        explainer: computes the pair signals with the clusterer's corpus weights.
+
+    Returns:
+        Shared entities (most shared first, at most 20) and the pair signals with their average score.
+    """
+    if not report_ids:
+        return Explanation([], [], None, EventClusterer().threshold, 0)
+    by_entity: dict[str, set[str]] = defaultdict(set)
+    for eid, aid in store.db.execute(
+            f"SELECT entity_id, article_id FROM mentions WHERE article_id IN ({','.join('?' * len(report_ids))})", report_ids):
+        by_entity[eid].add(aid)
+    shared = sorted(((e, sorted(a)) for e, a in by_entity.items() if len(a) > 1), key=lambda x: (-len(x[1]), x[0]))[:20]
+    names = _names(store, [e for e, _ in shared])
+    pairs, threshold = explainer.pairs(store, report_ids)
+    average = sum(p.score for p in pairs) / len(pairs) if pairs else None
+    compared = len({i for p in pairs for i in (p.a, p.b)}) or min(1, len(report_ids))
+    signals = [k for k in pairs[0].signals if k != "same_language"] if pairs else []
+    return Explanation([SharedEntity(names[e], a) for e, a in shared], pairs, average, threshold, compared, signals)
+
+
+# -- articles and entities -------------------------------------------------------------------------
+def article_detail(store: Store, article_id: str) -> ArticleDetail | None:
+    """One article with its text, removed chrome, mentions, times, copies and event, or None if unknown."""
+    art = store.article(article_id)
+    if art is None:
+        return None
+    names = _names(store, sorted({m.entity_id for m in art.mentions}))
+    row = store.db.execute("SELECT event_id FROM memberships WHERE article_id = ?", (article_id,)).fetchone()
+    event = event_briefs(store, ids=[row[0]]).get(row[0]) if row else None
+    original = _refs(store, "a.id = ?", (art.duplicate_of,)) if art.duplicate_of else []
+    return ArticleDetail(
+        art.id, art.title, art.source, art.site, art.url, art.author, art.published, art.published_origin, art.language,
+        art.language_score, art.page_date, art.event_date, art.event_date_evidence, original[0] if original else None,
+        _refs(store, "a.duplicate_of = ?", (art.id,)), event, art.text, art.removed, art.notes, _mention_views(art, names),
+        [TimeView(t.start, t.end, t.text, t.value, t.granularity) for t in art.times],
+    )
+
+
+def _mention_views(art: Article, names: dict[str, EntityRef]) -> list[MentionView]:
+    """The article's mentions with their entities' display names."""
+    return [MentionView(m.start, m.end, m.text, m.label, m.entity_id, names[m.entity_id].name) for m in art.mentions]
+
+
+def list_entities(store: Store, query: str | None, kind: str | None, limit: int, offset: int) -> EntityPage:
+    """A page of entities, most mentioned first, each with the events it appears in.
+
+    Args:
+        store: a store.
+        query: a part of a spelling or display name (any case); None for all.
+        kind: PER, ORG or LOC; None for all.
+        limit: entities on the page.
+        offset: entities skipped before it.
+
+    Returns:
+        The page and the number of matching entities.
+    """
+    where, params = ["1"], []
+    if kind:
+        where.append("x.label = ?")
+        params.append(kind.upper())
+    if query:
+        where.append("(instr(lower(x.text), lower(?)) > 0 OR instr(lower(coalesce(n.name, '')), lower(?)) > 0)")
+        params += [query, query]
+    rows = store.db.execute(
+        "SELECT x.entity_id, count(*), group_concat(DISTINCT m.event_id) FROM mentions x LEFT JOIN entities n ON n.id = x.entity_id"
+        f" LEFT JOIN memberships m ON m.article_id = x.article_id WHERE {' AND '.join(where)}"
+        " GROUP BY x.entity_id ORDER BY count(*) DESC, x.entity_id", params).fetchall()
+    page = rows[offset : offset + limit]
+    names = _names(store, [r[0] for r in page])
+    items = [EntityBrief(eid, names[eid].name, names[eid].type, n, sorted((evs or "").split(",")) if evs else [])
+             for eid, n, evs in page]
+    return EntityPage(len(rows), limit, offset, items)
+
+
+def entity_detail(store: Store, entity_id: str) -> EntityDetail | None:
+    """An entity's spellings and its events in time order, or None if no article names it."""
+    spellings = [Spelling(t, n) for t, n in store.db.execute(
+        "SELECT text, count(*) FROM mentions WHERE entity_id = ? GROUP BY text ORDER BY count(*) DESC, text", (entity_id,))]
+    if not spellings:
+        return None
+    name = _names(store, [entity_id])[entity_id]
+    articles = store.db.execute("SELECT count(DISTINCT article_id) FROM mentions WHERE entity_id = ?", (entity_id,)).fetchone()[0]
+    events = _in_date_order(list(event_briefs(store, EventFilter(entity=entity_id)).values()))
+    return EntityDetail(entity_id, name.name, name.type, spellings, events, articles)
+
+
+# -- search ----------------------------------------------------------------------------------------
+def _words_query(text: str) -> str:
+    """The FTS5 query that finds every word as typed (each a quoted phrase, all required)."""
+    return " ".join('"' + w.replace('"', '""') + '"' for w in text.split())
+
+
+def _fragments(snippet: str) -> list[Fragment]:
+    """Split an FTS5 snippet at its markers."""
+    out = []
+    for k, part in enumerate(re.split(f"[{_HIT}{_END}]", snippet)):
+        if part:
+            out.append(Fragment(part, k % 2 == 1))
+    return out
+
+
+def _group(store: Store, hits: list[tuple[SearchHit, str | None]]) -> list[SearchGroup]:
+    """Group hits by event, keeping the order of each group's best hit."""
+    briefs = event_briefs(store, ids=sorted({e for _, e in hits if e}))
+    groups: dict[str | None, SearchGroup] = {}
+    for hit, eid in hits:
+        groups.setdefault(eid, SearchGroup(briefs.get(eid) if eid else None, [])).hits.append(hit)
+    return list(groups.values())
+
+
+def search_text(store: Store, query: str, mode: str = "fts", limit: int = 50) -> SearchResult:
+    """Full-text search over the articles' titles and texts, hits grouped by event.
+
+    Args:
+        store: a store.
+        query: the query; in ``fts`` mode SQLite FTS5 syntax (``"a phrase"``, ``OR``, ``NOT``, ``prefix*``),
+            in ``words`` mode plain words, all required. ``auto`` tries FTS5 syntax and falls back to words.
+        mode: ``fts``, ``words`` or ``auto``.
+        limit: at most this many articles.
+
+    Returns:
+        The hits grouped by event, best first.
+
+    Raises:
+        QueryError: an empty query, or (in ``fts`` mode) one that FTS5 cannot parse.
+    """
+    if not query.strip():
+        raise QueryError("expected a search query, got an empty one")
+    if mode == "auto":
+        try:
+            return search_text(store, query, "fts", limit)
+        except QueryError as exc:
+            result = search_text(store, query, "words", limit)
+            result.note = f"Searched for the words as typed: {exc}"
+            return result
+    match = _words_query(query) if mode == "words" else query
+    sql = (f"SELECT {_REF_COLS}, -bm25(articles_fts, 4.0, 1.0), snippet(articles_fts, 1, '{_HIT}', '{_END}', '…', 24), m.event_id"
+           " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid LEFT JOIN memberships m ON m.article_id = a.id"
+           " WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts, 4.0, 1.0) LIMIT ?")
+    try:
+        rows = store.db.execute(sql, (match, limit)).fetchall()
+        total = store.db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (match,)).fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise
+        raise QueryError(f"cannot read {query!r} as a full-text query ({exc}); put words with hyphens or apostrophes "
+                         "in double quotes, or search plain words (mode=words)") from None
+    hits = [(SearchHit(ArticleRef(*r[:8]), r[8], _fragments(r[9])), r[10]) for r in rows]
+    return SearchResult(query, mode, total, _group(store, hits))
+
+
+def search_similar(store: Store, article_id: str, limit: int = 10) -> SearchResult | None:
+    """Articles whose stored embeddings are closest to one article's ("more like this"), grouped by event.
+
+    Args:
+        store: a store.
+        article_id: the article to start from (a copy stands for the report it copies).
+        limit: at most this many articles.
+
+    Returns:
+        The hits (cosine similarity as score), or None if the article is unknown.
+
+    Raises:
+        QueryError: the store holds no embedding for the article (built with ``--embedder none``).
+    """
+    row = store.db.execute("SELECT title, coalesce(duplicate_of, id) FROM articles WHERE id = ?", (article_id,)).fetchone()
+    if row is None:
+        return None
+    rows = store.db.execute("SELECT r.article_id, r.embedding FROM representations r").fetchall()
+    vectors = {aid: np.frombuffer(blob, dtype=np.float32) for aid, blob in rows}
+    probe = vectors.get(row[1])
+    if probe is None or probe.size == 0:
+        raise QueryError(f"article {article_id} has no stored embedding (the store was built with --embedder none?)")
+    others = [(aid, v) for aid, v in vectors.items() if aid != row[1] and v.size == probe.size]
+    scored = sorted(((float(v @ probe), aid) for aid, v in others), reverse=True)[:limit]
+    refs = {a.id: a for a in _refs(store, f"a.id IN ({','.join('?' * len(scored))})", [aid for _, aid in scored])}
+    events = dict(store.db.execute("SELECT article_id, event_id FROM memberships"))
+    hits = [(SearchHit(refs[aid], score, []), events.get(aid)) for score, aid in scored]
+    return SearchResult(row[0], "like", len(hits), _group(store, hits))
+
+
+def overview(store: Store) -> dict[str, object]:
+    """Counts for the page header and the languages present, for the filter form.
+
+    Returns:
+        ``{"articles", "events", "stories": int, "languages": [codes]}``.
+    """
+    count = {t: store.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("articles", "events", "stories")}
+    langs = [r[0] for r in store.db.execute("SELECT DISTINCT language FROM articles WHERE language IS NOT NULL ORDER BY 1")]
+    return {**count, "languages": langs}

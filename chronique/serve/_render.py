@@ -1,0 +1,265 @@
+"""Page rendering: the Jinja2 environment (autoescaping on), timeline geometry and highlighted text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from ._views import ArticleDetail, EventBrief
+
+__all__ = ["Mark", "Segment", "Tick", "Timeline", "environment", "paragraphs", "timeline"]
+
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_LANGUAGES = {"fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
+              "nl": "Dutch", "ar": "Arabic", "ru": "Russian", "uk": "Ukrainian", "zh": "Chinese", "ja": "Japanese"}
+_TYPES = {"PER": "person", "ORG": "organisation", "LOC": "place"}
+_SIGNALS = {  # pair_features keys: column label, explanation
+    "lexical": ("Text words", "Cosine of the two whole texts' words, weighted by rarity in the language"),
+    "lead": ("Lead words", "Cosine of the words of title and lead, where the event is stated"),
+    "corpus": ("Rare words", "Cosine of the texts' words weighted by their rarity in this store"),
+    "entities": ("Entities", "Shared people, organisations and places, weighted by rarity"),
+    "embedding": ("Embedding", "Cosine of multilingual embeddings of title and lead"),
+    "numbers": ("Figures", "Figures both reports cite"),
+    "date_gap": ("Date gap", "Days between the dates the two reports give the event"),
+}
+
+
+def _day(value: str) -> dt.date | None:
+    """Parse an ISO date, a year-month or a year (the middle of the period); None if it is none of these."""
+    text = (value or "").strip()
+    for candidate in (text[:10], text[:7] + "-15", text[:4] + "-07-01"):
+        try:
+            return dt.date.fromisoformat(candidate)
+        except ValueError:
+            continue
+    return None
+
+
+def human_date(value: str | None, unknown: str = "date unknown") -> str:
+    """'2024-06-06' -> '6 Jun 2024'; other text is returned as it is.
+
+    Args:
+        value: an ISO date or None.
+        unknown: what to say for None.
+
+    Returns:
+        The date as a reader writes it.
+    """
+    if not value:
+        return unknown
+    day = _day(value)
+    if day is None or len(value) < 10:
+        return value
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def date_range(first: str | None, last: str | None) -> str:
+    """A story's span in words ('6 Jun – 12 Sep 2024', or one date)."""
+    if not first or not last:
+        return human_date(first or last)
+    if first == last:
+        return human_date(first)
+    a, b = human_date(first), human_date(last)
+    if first[:4] == last[:4] and len(first) >= 10:
+        a = a.rsplit(" ", 1)[0]
+    return f"{a} – {b}"
+
+
+def language_name(code: str | None) -> str:
+    """'fr' -> 'French'; unknown codes as they are."""
+    return _LANGUAGES.get(code or "", code or "unknown language")
+
+
+def entity_type(label: str) -> str:
+    """'PER' -> 'person'."""
+    return _TYPES.get(label, label.lower())
+
+
+def signal_label(name: str) -> str:
+    """A pair signal's column label."""
+    return _SIGNALS.get(name, (name.replace("_", " ").capitalize(), ""))[0]
+
+
+def signal_help(name: str) -> str:
+    """What a pair signal measures."""
+    return _SIGNALS.get(name, ("", name))[1]
+
+
+def signal_value(name: str, value: float | None) -> str:
+    """A pair signal as shown: counts and days as integers, cosines with two decimals, unknown as a dash."""
+    if value is None:
+        return "—"
+    if name == "date_gap":
+        return f"{value:.0f} d"
+    return f"{value:.0f}" if name == "numbers" else f"{value:.2f}"
+
+
+def page_url(kind: str, ident: str) -> str:
+    """The page of a story, event, article or entity (the id quoted for a URL path)."""
+    return f"/{kind}/{quote(ident, safe=':')}"
+
+
+def query_url(path: str, **params: Any) -> str:
+    """A URL with query parameters (None values left out)."""
+    kept = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def safe_href(url: str | None) -> str | None:
+    """An article's URL if it is http(s), else None (never a ``javascript:`` link)."""
+    return url if url and url.lower().startswith(("http://", "https://")) else None
+
+
+def environment() -> Environment:
+    """The Jinja2 environment of the pages: package templates, autoescaping on, strict undefined.
+
+    Returns:
+        An environment with the date, language and URL helpers as globals and filters.
+    """
+    env = Environment(loader=PackageLoader("chronique.serve", "templates"), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(human_date=human_date, language_name=language_name, entity_type=entity_type)
+    env.globals.update(page_url=page_url, query_url=query_url, safe_href=safe_href, date_range=date_range,
+                       timeline=timeline, paragraphs=paragraphs,
+                       signal_label=signal_label, signal_help=signal_help, signal_value=signal_value)
+    return env
+
+
+# -- timelines -------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class Mark:
+    """An event drawn on a timeline: a circle whose area grows with the number of sources."""
+
+    x: float
+    y: float
+    r: float
+    number: int
+    event: EventBrief
+
+
+@dataclass(slots=True)
+class Tick:
+    """A labelled date on the axis."""
+
+    x: float
+    label: str
+
+
+@dataclass(slots=True)
+class Timeline:
+    """A timeline's geometry in SVG user units; undated events are listed apart."""
+
+    width: int
+    height: int
+    axis_y: float
+    marks: list[Mark]
+    ticks: list[Tick]
+    undated: list[EventBrief]
+
+
+def timeline(events: list[EventBrief], width: int = 720, height: int = 80, ticks: bool = True) -> Timeline:
+    """Place dated events on a horizontal time axis, circles sized by sources, stacked when they touch.
+
+    Args:
+        events: the events in date order (their position in the list is their number, from 1).
+        width: drawing width in SVG units.
+        height: the least drawing height in SVG units (it grows when marks stack).
+        ticks: whether to label dates on the axis.
+
+    Returns:
+        The geometry to draw.
+    """
+    dated = [(k + 1, e, _day(e.date or "")) for k, e in enumerate(events)]
+    undated = [e for _, e, d in dated if d is None]
+    dated = [(n, e, d) for n, e, d in dated if d is not None]
+    below = 28 if ticks else 6
+    if not dated:
+        return Timeline(width, height, height - below, [], [], undated)
+    lo, hi = min(d for *_, d in dated), max(d for *_, d in dated)
+    span = max((hi - lo).days, 1)
+    pad = 24.0
+
+    def x_of(day: dt.date) -> float:
+        return width / 2 if lo == hi else pad + (width - 2 * pad) * (day - lo).days / span
+
+    marks: list[Mark] = []
+    for n, e, d in dated:  # y is first the height of the mark's centre above the axis
+        r = min(4 + 3.2 * math.sqrt(max(e.sources, 1)), 16 if ticks else 9)
+        x, lift = x_of(d), r + 2
+        while ticks and any(abs(m.x - x) < m.r + r and abs(m.y - lift) < m.r + r for m in marks):
+            lift += 2 * r + 2  # stack marks that would overlap (the small timelines let them overlap instead)
+        marks.append(Mark(round(x, 1), lift, round(r, 1), n, e))
+    axis_y = max(height - below, max(m.y + m.r for m in marks) + 4)
+    for m in marks:
+        m.y = round(axis_y - m.y, 1)
+    return Timeline(width, int(axis_y + below), axis_y, marks, _ticks(lo, hi, x_of) if ticks else [], undated)
+
+
+def _ticks(lo: dt.date, hi: dt.date, x_of: Any) -> list[Tick]:
+    """Axis labels: days, months or years depending on the span, at most about seven."""
+    days = (hi - lo).days
+    if days <= 21:
+        step = max(1, math.ceil(days / 6))
+        points = [lo + dt.timedelta(days=k) for k in range(0, days + 1, step)] or [lo]
+        return [Tick(round(x_of(p), 1), f"{p.day} {_MONTHS[p.month - 1]}") for p in points]
+    if days <= 800:
+        months = [dt.date(y, m, 1) for y in range(lo.year, hi.year + 1) for m in range(1, 13)]
+        months = [m for m in months if lo <= m <= hi] or [lo]
+        step = max(1, math.ceil(len(months) / 7))
+        return [Tick(round(x_of(m), 1), f"{_MONTHS[m.month - 1]} {m.year}") for m in months[::step]]
+    years = [dt.date(y, 1, 1) for y in range(lo.year + 1, hi.year + 1)] or [lo]
+    step = max(1, math.ceil(len(years) / 7))
+    return [Tick(round(x_of(y), 1), str(y.year)) for y in years[::step]]
+
+
+# -- article text ----------------------------------------------------------------------------------
+@dataclass(slots=True)
+class Segment:
+    """A piece of article text; ``kind`` is an entity type, ``time``, or empty for plain text."""
+
+    text: str
+    kind: str = ""
+    href: str | None = None
+    title: str = ""
+
+
+def paragraphs(article: ArticleDetail) -> list[list[Segment]]:
+    """The cleaned text split into paragraphs, with entity mentions and dates as highlighted segments.
+
+    Spans whose offsets do not match the text, or that overlap an earlier span, are left plain.
+
+    Args:
+        article: the article with its mentions and times (character offsets into ``text``).
+
+    Returns:
+        Paragraphs (non-empty lines of the text), each a list of segments.
+    """
+    text = article.text
+    spans = [(m.start, m.end, Segment(m.text, m.type, page_url("entities", m.entity_id), f"{entity_type(m.type)}: {m.entity_name}"))
+             for m in article.mentions]
+    spans += [(t.start, t.end, Segment(t.text, "time", None, f"date: {t.value or 'not resolved'}")) for t in article.times]
+    out: list[list[Segment]] = [[]]
+    pos = 0
+    for start, end, seg in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if start < pos or text[start:end] != seg.text or "\n" in seg.text:
+            continue
+        _plain(text[pos:start], out)
+        out[-1].append(seg)
+        pos = end
+    _plain(text[pos:], out)
+    return [p for p in out if any(s.text.strip() for s in p)]
+
+
+def _plain(text: str, out: list[list[Segment]]) -> None:
+    """Append plain text, starting a new paragraph at each line break."""
+    lines = text.split("\n")
+    for k, line in enumerate(lines):
+        if k:
+            out.append([])
+        if line:
+            out[-1].append(Segment(line))

@@ -1,0 +1,282 @@
+"""The web app and HTTP API (``chronique serve``) with the FastAPI test client, over real pipeline stores."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from chronique.cli import app as cli_app
+from chronique.serve import CSP, create_app
+from chronique.store import Store
+
+PAYLOAD_TITLE = '<script>window.__pwned=1</script>Alerte <img src=x onerror="window.__pwned=2">'
+PAYLOAD_TEXT = ("Le conseil municipal de Lyon a voté mardi un nouveau budget pour les transports publics de la ville. "
+                '<script>window.__pwned=3</script> <img src=x onerror="window.__pwned=4"> Les tramways seront plus nombreux dès 2025.')
+
+
+def copy_store(src: str, dst: Path) -> Path:
+    """A consistent copy of a store (SQLite's backup, so the WAL is included)."""
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def examples(examples_report: dict) -> TestClient:
+    return TestClient(create_app(examples_report["_store"].path, token=""))
+
+
+@pytest.fixture(scope="module")
+def seeds(seeds_report: dict) -> TestClient:
+    return TestClient(create_app(seeds_report["_store"].path, token=""))
+
+
+def _event_with(report: dict, suffix: str) -> dict:
+    return next(e for e in report["events"] if any(a["source"].endswith(suffix) for a in e["articles"]))
+
+
+# -- API: lists, filters, paging ----------------------------------------------------------------------
+def test_stories_most_recent_first_with_their_timelines(examples: TestClient, examples_report: dict) -> None:
+    page = examples.get("/api/stories", params={"limit": 200}).json()
+    assert page["total"] == len(examples_report["stories"]) == len(page["items"])
+    latest = [s["last_date"] or "" for s in page["items"]]
+    assert latest == sorted(latest, reverse=True)
+    for story in page["items"]:
+        dates = [e["date"] for e in story["events"] if e["date"]]
+        assert dates == sorted(dates)
+    paged = examples.get("/api/stories", params={"limit": 2, "offset": 2}).json()
+    assert [s["id"] for s in paged["items"]] == [s["id"] for s in page["items"][2:4]]
+
+
+def test_story_timeline(examples: TestClient, examples_report: dict) -> None:
+    june = _event_with(examples_report, "01_bce-baisse-taux-juin.txt")
+    story = examples.get(f"/api/stories/{june['story']}").json()
+    assert [e["date"][:7] for e in story["events"]][:2] == ["2024-06", "2024-09"]
+    assert all(e["sources"] >= 1 and e["languages"] for e in story["events"])
+    assert examples.get("/api/stories/st-nope").status_code == 404
+
+
+def test_event_filters(examples: TestClient) -> None:
+    every = examples.get("/api/events", params={"limit": 200}).json()
+    german = examples.get("/api/events", params={"language": "de", "limit": 200}).json()
+    assert 0 < german["total"] < every["total"]
+    assert all("de" in e["languages"] for e in german["items"])
+    summer = examples.get("/api/events", params={"date_from": "2024-06-01", "date_to": "2024-07-31"}).json()
+    assert summer["items"] and all("2024-06-01" <= e["date"] <= "2024-07-31" for e in summer["items"])
+    wire = examples.get("/api/events", params={"source": "wire.jsonl"}).json()
+    assert wire["total"] >= 1
+    lagarde = examples.get("/api/entities", params={"q": "Lagarde", "type": "PER"}).json()["items"][0]
+    by_entity = examples.get("/api/events", params={"entity": lagarde["id"]}).json()
+    assert {e["id"] for e in by_entity["items"]} == set(lagarde["events"])
+
+
+def test_malformed_parameters_answer_4xx_with_a_message(examples: TestClient) -> None:
+    inverted = examples.get("/api/events", params={"date_from": "2024-09-01", "date_to": "2024-01-01"})
+    assert inverted.status_code == 400 and "date_from" in inverted.json()["detail"]
+    bad_date = examples.get("/api/events", params={"date_from": "yesterday"})
+    assert bad_date.status_code == 422 and "date_from" in bad_date.json()["message"]
+    assert examples.get("/api/stories", params={"limit": 0}).status_code == 422
+    assert examples.get("/api/entities", params={"type": "XYZ"}).status_code == 422
+
+
+# -- API: one event, article, entity --------------------------------------------------------------------
+def test_event_detail_traces_summary_folds_copies_and_explains(examples: TestClient, examples_report: dict) -> None:
+    strike = _event_with(examples_report, "16_greve-ratp-repris.txt")
+    ev = examples.get(f"/api/events/{strike['id']}").json()
+    reports = {s["article"]["id"] for s in ev["sources"]}
+    copies = {c["id"] for s in ev["sources"] for c in s["copies"]}
+    assert copies and not copies & reports
+    assert reports | copies == {a["id"] for a in strike["articles"]}
+    assert all(set(s["articles"]) <= reports | copies for s in ev["summary"])
+    assert ev["date"] and ev["date_evidence"]
+    why = ev["explanation"]
+    n = why["compared"]
+    assert n == len(reports) and len(why["pairs"]) == n * (n - 1) // 2
+    assert {"lexical", "entities", "date_gap"} <= set(why["signals"])
+    assert why["average"] == pytest.approx(sum(p["score"] for p in why["pairs"]) / len(why["pairs"]))
+    assert examples.get("/api/events/ev-nope").json() == {"detail": "no event with id 'ev-nope' in this store"}
+
+
+def test_article_detail_mentions_match_the_text(examples: TestClient, examples_report: dict) -> None:
+    aid = next(a["id"] for e in examples_report["events"] for a in e["articles"] if a["source"].endswith("01_bce-baisse-taux-juin.txt"))
+    art = examples.get(f"/api/articles/{aid}").json()
+    assert art["mentions"] and art["language"] == "fr" and art["published"] == "2024-06-06"
+    for m in art["mentions"]:
+        assert art["text"][m["start"]:m["end"]] == m["text"]
+    assert isinstance(art["removed"], list) and art["event"]["id"]
+    assert examples.get("/api/articles/0000000000000000").status_code == 404
+
+
+def test_entity_spellings_and_events(seeds: TestClient) -> None:
+    found = seeds.get("/api/entities", params={"q": "Choïgou"}).json()["items"]
+    assert found
+    shoigu = seeds.get(f"/api/entities/{found[0]['id']}").json()
+    assert shoigu["type"] == "PER" and shoigu["events"]
+    assert any("Choïgou" in s["text"] for s in shoigu["spellings"])
+    dates = [e["date"] for e in shoigu["events"] if e["date"]]
+    assert dates == sorted(dates)
+    assert seeds.get("/api/entities/PER:nobody at all").status_code == 404
+
+
+# -- search -----------------------------------------------------------------------------------------------
+def test_full_text_search_groups_hits_by_event(examples: TestClient) -> None:
+    res = examples.get("/api/search", params={"q": "Lagarde"}).json()
+    assert res["total"] >= 2 and res["groups"]
+    for group in res["groups"]:
+        assert group["event"]["id"]
+        for hit in group["hits"]:
+            assert any(f["match"] and f["text"].lower() == "lagarde" for f in hit["snippet"]) or "Lagarde" in hit["article"]["title"]
+    phrase = examples.get("/api/search", params={"q": '"cessez-le-feu" OR Ariane'}).json()
+    assert phrase["total"] >= 1
+
+
+def test_search_syntax_errors_answer_400(examples: TestClient) -> None:
+    for query in ("AND", "cessez-le-feu", "foo:bar", '"unclosed', "l'OTAN"):
+        res = examples.get("/api/search", params={"q": query})
+        assert res.status_code == 400, query
+        assert "full-text query" in res.json()["detail"]
+    assert examples.get("/api/search", params={"q": "  "}).status_code == 400
+    words = examples.get("/api/search", params={"q": "séisme Maroc", "mode": "words"}).json()
+    assert words["total"] >= 1
+
+
+def test_search_folds_accents(seeds: TestClient) -> None:
+    assert seeds.get("/api/search", params={"q": "Choigou"}).json()["total"] >= 1
+
+
+def test_more_like_this_finds_the_other_reports(examples: TestClient, examples_report: dict) -> None:
+    june = _event_with(examples_report, "01_bce-baisse-taux-juin.txt")
+    first, *others = [a["id"] for a in june["articles"] if not a["duplicate_of"]]
+    res = examples.get("/api/search", params={"like": first, "limit": 5}).json()
+    assert res["mode"] == "like"
+    top = [h["article"]["id"] for g in res["groups"] for h in g["hits"]][:5]
+    assert len(set(others) & set(top)) >= 2
+    assert examples.get(f"/api/articles/{first}/similar").json()["groups"]
+    assert examples.get("/api/search", params={"like": "0000000000000000"}).status_code == 404
+
+
+# -- pages ----------------------------------------------------------------------------------------------
+def test_every_page_renders_with_a_csp(examples: TestClient, examples_report: dict) -> None:
+    ev = _event_with(examples_report, "01_bce-baisse-taux-juin.txt")
+    lagarde = examples.get("/api/entities", params={"q": "Lagarde"}).json()["items"][0]["id"]
+    pages = ["/", f"/stories/{ev['story']}", f"/events/{ev['id']}", f"/articles/{ev['articles'][0]['id']}",
+             f"/entities/{lagarde}", "/entities", "/search?q=Lagarde", f"/search?like={ev['articles'][0]['id']}", "/docs",
+             "/?language=de", "/search?q=cessez-le-feu"]
+    for url in pages:
+        res = examples.get(url)
+        assert res.status_code == 200, url
+        assert res.headers["content-security-policy"] == CSP
+        assert res.headers["content-type"].startswith("text/html")
+        assert 'action="/search"' in res.text  # the search box on every page
+        assert "<script>" not in res.text and "style=" not in res.text  # no inline script or style: the CSP allows none
+    assert "<svg" in examples.get(f"/stories/{ev['story']}").text
+    assert "Why these articles are together" in examples.get(f"/events/{ev['id']}").text
+
+
+def test_unknown_pages_and_ids_answer_404(examples: TestClient) -> None:
+    for url in ("/events/ev-nope", "/articles/nope", "/stories/nope", "/entities/LOC:nowhere", "/no/such/page"):
+        res = examples.get(url)
+        assert res.status_code == 404, url
+        assert "text/html" in res.headers["content-type"] and "Not found" in res.text
+    assert examples.get("/api/nope").headers["content-type"] == "application/json"
+
+
+def test_openapi_schema_and_docs_page(examples: TestClient) -> None:
+    schema = examples.get("/openapi.json").json()
+    for path in ("/api/stories", "/api/stories/{story_id}", "/api/events", "/api/events/{event_id}", "/api/articles/{article_id}",
+                 "/api/entities", "/api/search", "/api/articles"):
+        assert path in schema["paths"], path
+    assert "post" in schema["paths"]["/api/articles"]
+    docs = examples.get("/docs").text
+    assert "/api/events/{event_id}" in docs and "cdn" not in docs.lower()
+
+
+# -- writing ----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def writable(seeds_report: dict, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    db = copy_store(seeds_report["_store"].path, tmp_path_factory.mktemp("serve") / "w.db")
+    with TestClient(create_app(db, token="s3cret")) as client:
+        yield client
+
+
+def test_read_only_without_a_token(examples: TestClient) -> None:
+    res = examples.post("/api/articles", json={"text": "Un article."})
+    assert res.status_code == 403 and "read-only" in res.json()["detail"]
+
+
+def test_post_checks_the_token_and_the_body(writable: TestClient) -> None:
+    good = {"Authorization": "Bearer s3cret"}
+    assert writable.post("/api/articles", json={"text": "x"}).status_code == 401
+    assert writable.post("/api/articles", json={"text": "x"}, headers={"Authorization": "Bearer nope"}).status_code == 403
+    bad_json = writable.post("/api/articles", content=b"{oops", headers={**good, "Content-Type": "application/json"})
+    assert bad_json.status_code == 400 and "invalid JSON" in bad_json.json()["detail"]
+    no_text = writable.post("/api/articles", json=[{"title": "t"}], headers=good)
+    assert no_text.status_code == 422 and "'text'" in no_text.json()["detail"]
+    bad_date = writable.post("/api/articles", json={"text": "Un texte.", "published": "hier"}, headers=good)
+    assert bad_date.status_code == 422 and "published" in bad_date.json()["detail"]
+    assert writable.post("/api/articles", json=[], headers=good).status_code == 400
+    assert writable.post("/api/articles", content=b"text=x", headers={**good, "Content-Type": "text/plain"}).status_code == 415
+
+
+def test_post_runs_the_pipeline_and_escapes_on_pages(writable: TestClient) -> None:
+    good = {"Authorization": "Bearer s3cret"}
+    article = {"title": PAYLOAD_TITLE, "text": PAYLOAD_TEXT, "published": "2024-03-05", "language": "fr", "source": "Le Progrès"}
+    res = writable.post("/api/articles", json=[article], headers=good)
+    assert res.status_code == 201, res.text
+    body = res.json()
+    assert body["added"] == 1 and body["articles"][0]["event_id"]
+    aid, eid = body["articles"][0]["id"], body["articles"][0]["event_id"]
+    assert writable.get(f"/api/articles/{aid}").json()["published"] == "2024-03-05"
+    again = writable.post("/api/articles", json=article, headers=good)
+    assert again.status_code == 200 and again.json()["skipped"] == 1
+    for url in (f"/articles/{aid}", f"/events/{eid}", "/", "/search?q=tramways"):
+        html = writable.get(url).text
+        assert "<script>window.__pwned" not in html and "<img src=x" not in html, url
+        assert "&lt;script&gt;window.__pwned" in html or "window.__pwned" not in html, url
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in writable.get(f"/articles/{aid}").text
+
+
+def test_reads_go_on_while_a_writer_holds_the_database(examples_report: dict, tmp_path: Path) -> None:
+    db = copy_store(examples_report["_store"].path, tmp_path / "busy.db")
+    client = TestClient(create_app(db, token=""))
+    held, release = threading.Event(), threading.Event()
+
+    def write() -> None:
+        store = Store(db)
+        with store.transaction() as tx:
+            tx.execute("INSERT INTO failures VALUES ('busy', 'held by a test writer', 0)")
+            held.set()
+            release.wait(10)
+        store.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    held.wait(10)
+    try:
+        start = time.monotonic()
+        assert client.get("/api/stories").status_code == 200
+        assert client.get("/").status_code == 200
+        assert time.monotonic() - start < 5
+    finally:
+        release.set()
+        writer.join()
+
+
+def test_fts_index_is_backfilled_on_an_older_store(examples_report: dict, tmp_path: Path) -> None:
+    db = copy_store(examples_report["_store"].path, tmp_path / "old.db")
+    with sqlite3.connect(db) as con:
+        con.executescript("DROP TRIGGER articles_fts_insert; DROP TRIGGER articles_fts_delete; DROP TRIGGER articles_fts_update;"
+                          " DROP TABLE articles_fts;")
+    client = TestClient(create_app(db, token=""))
+    assert client.get("/api/search", params={"q": "Ariane"}).json()["total"] >= 3
+
+
+def test_cli_serve_refuses_a_missing_store(tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli_app, ["serve", "--db", str(tmp_path / "none.db")])
+    assert res.exit_code == 2 and "no such store" in " ".join(res.output.split())
