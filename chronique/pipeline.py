@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 from .clean import ChromeModel, clean_documents
 from .cluster import EventClusterer, find_duplicates
 from .dates import date_articles
 from .entities import EntityExtractor
 from .errors import ConfigError, ModelError, StoreError
-from .ingest import DEFAULT_MAX_BYTES, read_inputs
+from .ingest import DEFAULT_MAX_BYTES, IngestStats, read_inputs
 from .language import detect_languages
 from .records import Article, Failure, RawDocument
 from .represent import Embedder, Representation, get_embedder, represent
@@ -38,6 +39,7 @@ class RunResult:
     failures: list[Failure] = field(default_factory=list)
     events: int = 0
     stories: int = 0
+    not_articles: int = 0  # archive records passed over (requests, images, redirects...)
 
 
 class Pipeline:
@@ -59,17 +61,24 @@ class Pipeline:
         self.extractor = EntityExtractor()
         self.chrome = ChromeModel()
 
-    def run(self, paths: Iterable[str | os.PathLike[str]], progress: Callable[[int], None] | None = None) -> RunResult:
-        """Ingest ``paths``, analyse what is new, and update events and stories.
+    def run(self, paths: Iterable[str | os.PathLike[str]], progress: Callable[[int], None] | None = None,
+            extra: Iterable[RawDocument | Failure] = (), stats: IngestStats | None = None) -> RunResult:
+        """Ingest ``paths`` (then ``extra``), analyse what is new, and update events and stories.
 
         Args:
-            paths: files and folders.
+            paths: files and folders (web archives included).
             progress: called with the number of inputs handled since the last call.
+            extra: more documents, read lazily after ``paths`` (crawled pages, feed items).
+            stats: the counters ``extra``'s readers fill (URLs passed over as already stored).
 
         Returns:
-            Counts of what was added, skipped and failed.
+            Counts of what was added, skipped, passed over and failed.
         """
-        return self.run_documents(read_inputs(paths, self.max_bytes), progress)
+        stats = stats if stats is not None else IngestStats()
+        result = self.run_documents(chain(read_inputs(paths, self.max_bytes, stats), extra), progress)
+        result.skipped += stats.already_stored
+        result.not_articles += stats.not_articles
+        return result
 
     def run_documents(self, items: Iterable[RawDocument | Failure],
                       progress: Callable[[int], None] | None = None) -> RunResult:
@@ -91,7 +100,8 @@ class Pipeline:
         if batch:
             self._process(batch, result)
         self.store.save_chrome_counts(dict(self.chrome.line_counts_))
-        self.update_events(result)
+        with self.store.exclusive():  # another writer's rebuild must not overwrite ours with an older read
+            self.update_events(result)
         return result
 
     def _process(self, batch: list[RawDocument], result: RunResult) -> None:

@@ -24,6 +24,11 @@ from .errors import StoreError
 from .records import Article, Event, Failure, Mention, Story, SummarySentence, TimeExpression
 from .represent import Representation
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no cross-process lock, SQLite's own locking remains
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = ["SCHEMA_VERSION", "Store"]
 
 SCHEMA_VERSION = 1
@@ -64,6 +69,8 @@ CREATE INDEX IF NOT EXISTS memberships_event ON memberships(event_id);
 CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, title TEXT NOT NULL, events TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS failures (source TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS chrome_lines (grp TEXT NOT NULL, line TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (grp, line));
+CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
+CREATE TABLE IF NOT EXISTS seen_files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, at REAL NOT NULL);
 """
 # Full-text index over the articles' title and text: an external-content FTS5 table kept in step
 # by triggers (articles are only ever inserted, but deletes and updates are covered too).
@@ -311,3 +318,54 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{store.path}: cannot open for reading: {exc}") from None
         return store
+
+    # -- inputs: crawled URLs, watched files, writers ---------------------------------------------
+    def has_url(self, url: str) -> bool:
+        """Whether an article fetched from ``url`` is stored.
+
+        Args:
+            url: the URL asked for (crawled and feed pages keep it as their ``url``).
+
+        Returns:
+            True when some stored article has this URL.
+        """
+        return self.db.execute("SELECT 1 FROM articles WHERE url = ? LIMIT 1", (url,)).fetchone() is not None
+
+    def seen_files(self) -> dict[str, tuple[int, int]]:
+        """The files a watcher has handled, with the size and modification time they had then.
+
+        Returns:
+            ``{path: (size, mtime_ns)}``.
+        """
+        return {p: (size, mtime) for p, size, mtime in self.db.execute("SELECT path, size, mtime_ns FROM seen_files")}
+
+    def mark_seen(self, files: dict[str, tuple[int, int]]) -> None:
+        """Record files as handled, with their size and modification time (nanoseconds).
+
+        Args:
+            files: ``{path: (size, mtime_ns)}``.
+        """
+        now = time.time()
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO seen_files VALUES (?,?,?,?)", [(p, s, m, now) for p, (s, m) in files.items()])
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the store's writer lock (a lock file beside the database) for a read-then-rewrite step.
+
+        Two processes that rebuild events each read the store and then replace the events; holding
+        this lock around the pair makes the second one read what the first wrote. The operating
+        system releases the lock when a process dies, so a killed run never leaves it held.
+
+        Yields:
+            Nothing; the lock is held inside the ``with`` block.
+        """
+        if self.path == ":memory:" or fcntl is None:
+            yield
+            return
+        with open(self.path + ".lock", "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)

@@ -1,0 +1,85 @@
+"""Watching a folder: new and changed files are read, unchanged ones never again; Ctrl-C stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from chronique.cli import app
+from chronique.pipeline import Pipeline
+from chronique.store import Store
+from chronique.watch import changed_files, watch_once
+from tests._http import article_text
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _write(path: Path, n: int) -> None:
+    path.write_text(f"Titre numéro {n}\n\n{article_text(n)}\n", "utf-8")
+
+
+def test_new_changed_and_unchanged_files(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    (inbox / "sub").mkdir(parents=True)
+    _write(inbox / "a.txt", 1)
+    _write(inbox / "sub" / "b.txt", 2)
+    (inbox / "notes.pdf").write_bytes(b"%PDF")
+    pipe = Pipeline(Store(tmp_path / "c.db"), embedder="hashing")
+    first = watch_once(inbox, pipe)
+    assert sorted(Path(f).name for f in first.files) == ["a.txt", "b.txt"] and first.result and first.result.added == 2
+    assert watch_once(inbox, pipe).files == []  # nothing new: nothing read
+    _write(inbox / "c.txt", 3)
+    _write(inbox / "a.txt", 4)  # changed content
+    os.utime(inbox / "a.txt", ns=(time.time_ns(), time.time_ns() - 5 * 10**9))  # a changed signature, whatever the clock
+    third = watch_once(inbox, pipe)
+    assert sorted(Path(f).name for f in third.files) == ["a.txt", "c.txt"] and third.result and third.result.added == 2
+    assert len(pipe.store.articles()) == 4 and sum(len(e.article_ids) for e in pipe.store.events()) == 4
+
+
+def test_files_still_being_written_wait(tmp_path: Path) -> None:
+    _write(tmp_path / "a.txt", 1)
+    now = time.time()
+    assert changed_files(tmp_path, {}, settle=5.0, now=now) == {}
+    assert list(changed_files(tmp_path, {}, settle=5.0, now=now + 10)) == [str(tmp_path / "a.txt")]
+
+
+def test_cli_watch_once(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write(inbox / "a.txt", 1)
+    (inbox / "empty.txt").write_bytes(b"")
+    db = str(tmp_path / "c.db")
+    res = CliRunner().invoke(app, ["watch", str(inbox), "--once", "--db", db, "--embedder", "hashing"])
+    assert res.exit_code == 1 and "empty.txt: expected text, got an empty file" in res.output and "1 new article(s)" in res.output
+    again = CliRunner().invoke(app, ["watch", str(inbox), "--once", "--db", db, "--embedder", "hashing"])
+    assert again.exit_code == 0 and again.output == ""  # nothing changed, nothing read
+    missing = CliRunner().invoke(app, ["watch", str(tmp_path / "nope"), "--once", "--db", db])
+    assert missing.exit_code == 2 and "expected a folder" in missing.output
+
+
+def test_ctrl_c_stops_the_loop_cleanly(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    db = tmp_path / "c.db"
+    cmd = [sys.executable, "-m", "chronique", "watch", str(inbox), "--db", str(db), "--embedder", "hashing",
+           "--interval", "0.2", "--settle", "0"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert proc.stderr is not None
+        assert "watching" in proc.stderr.readline()  # the loop has started
+        _write(inbox / "a.txt", 1)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (db.exists() and Store(db).articles()):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=30)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "stopped" in rest and "Traceback" not in rest
+    assert len(Store(db).articles()) == 1
