@@ -74,8 +74,8 @@ def event(request: Request, store: StoreDep, event_id: str) -> HTMLResponse:
     number = {s.article.id: k + 1 for k, s in enumerate(detail.sources)}
     for s in detail.sources:
         number.update(dict.fromkeys((c.id for c in s.copies), number[s.article.id]))
-    titles = {s.article.id: s.article.title for s in detail.sources}
-    return _detail(request, "event", event_id, detail, number=number, titles=titles)
+    carriers = [sorted({number[a] for a in line.articles if a in number}) for line in detail.summary]
+    return _detail(request, "event", event_id, detail, number=number, carriers=carriers)
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)

@@ -110,6 +110,11 @@ def query_url(path: str, **params: Any) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
+def source_name(site: str | None, source: str) -> str:
+    """How a report's origin is named in lists: its site, else the input's file name (not its whole path)."""
+    return site or source.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def safe_href(url: str | None) -> str | None:
     """An article's URL if it is http(s), else None (never a ``javascript:`` link)."""
     return url if url and url.lower().startswith(("http://", "https://")) else None
@@ -124,7 +129,7 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("chronique.serve", "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(human_date=human_date, language_name=language_name, entity_type=entity_type)
-    env.globals.update(page_url=page_url, query_url=query_url, safe_href=safe_href, date_range=date_range,
+    env.globals.update(page_url=page_url, query_url=query_url, safe_href=safe_href, source_name=source_name, date_range=date_range,
                        timeline=timeline, paragraphs=paragraphs,
                        signal_label=signal_label, signal_help=signal_help, signal_value=signal_value)
     return env
