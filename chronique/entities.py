@@ -275,16 +275,31 @@ def _merge(primary: list[Mention], extra: list[Mention]) -> list[Mention]:
     return sorted(primary + more, key=lambda m: m.start)
 
 
+# How common a capitalised word may be and still be part of a name. German capitalises every noun,
+# so only rare words pass there; elsewhere a capital mid-sentence marks a name ("Vincent Jackson"),
+# and only the most common words ("The", "But") are turned away.
+_NAME_MAX_ZIPF = {"de": 3.0, "lb": 3.0}
+_NAME_MAX_ZIPF_DEFAULT = 5.0
+
+
 def _name_tail(text: str, language: str) -> tuple[str, int]:
-    """The trailing run of rare capitalised words of a span ("EZB-Präsidentin Christine Lagarde")."""
+    """The trailing run of capitalised name words of a span ("EZB-Präsidentin Christine Lagarde")."""
     from wordfreq import zipf_frequency
 
     words = text.split()
     k = len(words)
-    while k > 0 and words[k - 1][:1].isupper() and zipf_frequency(words[k - 1].casefold(), language) < 3.0:
+    limit = _NAME_MAX_ZIPF.get(language, _NAME_MAX_ZIPF_DEFAULT)
+    while k > 0 and words[k - 1][:1].isupper() and zipf_frequency(words[k - 1].casefold(), language) < limit:
         k -= 1
     tail = " ".join(words[k:])
     return tail, len(text) - len(tail)
+
+
+def _rare_single(word: str, language: str) -> bool:
+    """A one-word organisation or place worth keeping in a language the model does not read: an acronym or a rare word."""
+    from wordfreq import zipf_frequency
+
+    return (word.isupper() and len(word) >= 2) or zipf_frequency(word.casefold(), language) < 3.0
 
 
 def _mentions(article_id: str, doc, language: str) -> list[Mention]:
@@ -298,7 +313,7 @@ def _mentions(article_id: str, doc, language: str) -> list[Mention]:
         if language != "fr" and _key(text) not in _gazetteer() and _key(text) not in _cities():
             text, offset = _name_tail(text, language)
             start += offset
-            if not text or (" " not in text and raw_label != "PER"):
+            if not text or (" " not in text and raw_label != "PER" and not _rare_single(text, language)):
                 continue
         m = _ELISION.match(text) or _LEADING.match(text)
         while m:

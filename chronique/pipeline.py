@@ -9,12 +9,13 @@ only new articles are placed) and rewritten in one transaction.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain
 
 from .clean import ChromeModel, clean_documents
-from .cluster import EventClusterer, find_duplicates
+from .cluster import DuplicateIndex, EventClusterer, load_pair_model
 from .dates import date_articles
 from .entities import EntityExtractor
 from .errors import ConfigError, ModelError, StoreError
@@ -60,6 +61,7 @@ class Pipeline:
         self.max_bytes = max_bytes
         self.extractor = EntityExtractor()
         self.chrome = ChromeModel()
+        self._duplicates: DuplicateIndex | None = None
 
     def run(self, paths: Iterable[str | os.PathLike[str]], progress: Callable[[int], None] | None = None,
             extra: Iterable[RawDocument | Failure] = (), stats: IngestStats | None = None) -> RunResult:
@@ -84,7 +86,8 @@ class Pipeline:
                       progress: Callable[[int], None] | None = None) -> RunResult:
         """Like :meth:`run`, over documents already read (by :func:`read_inputs` or a loader)."""
         result = RunResult()
-        self.chrome.line_counts_.update(self.store.chrome_counts())
+        # the store holds the counts of every earlier run (this pipeline's included): start from them, not add them
+        self.chrome.line_counts_ = Counter(self.store.chrome_counts())
         batch: list[RawDocument] = []
         for item in items:
             if isinstance(item, Failure):
@@ -120,7 +123,10 @@ class Pipeline:
         originals = [a for a in articles if a.duplicate_of is None]
         pairs, broken = _guarded(originals, self._analyse, "analysis")
         analysed = [a for a, _ in pairs]
-        articles, orphans = _without_failed(articles, copies, {a.id for a in originals} - {a.id for a in analysed})
+        lost = {a.id for a in originals} - {a.id for a in analysed}
+        articles, orphans = _without_failed(articles, copies, lost)
+        for aid in lost:  # not stored, so not an original a later copy may point to
+            self._duplicates.remove(aid)
         for a in articles:
             if a.duplicate_of:  # a copy shares its original's analysis rather than redoing it
                 a.event_date, a.event_date_evidence = copies[a.id].event_date, copies[a.id].event_date_evidence
@@ -140,9 +146,12 @@ class Pipeline:
         """Set ``duplicate_of`` on near-copies (of stored or batch articles); return copy -> original."""
         from .represent import Representation, minhash
 
+        if self._duplicates is None:  # built once per pipeline from the stored originals, then kept up to date
+            self._duplicates = DuplicateIndex()
+            for aid, mh in self.store.minhashes():
+                self._duplicates.add(aid, mh)
         probes = [Representation(a.id, a.language, None, {}, {}, {}, frozenset(), minhash(a.text)) for a in articles]
-        known = self.store.representations()
-        dup = find_duplicates(probes, known)
+        dup = self._duplicates.partial_fit(probes)
         by_id = {a.id: a for a in articles}
         stored = {o: self.store.article(o) for o in set(dup.values()) - set(by_id)}
         out = {}
@@ -152,24 +161,36 @@ class Pipeline:
         return out
 
     def update_events(self, result: RunResult | None = None) -> None:
-        """Place unclustered articles into events, then rebuild summaries and stories."""
+        """Place unclustered articles into events; re-summarise only the events that changed; extend stories.
+
+        Events whose sources did not change keep their stored summary; stories are rebuilt from the
+        stored ones plus the links of the changed events, so a run costs about its new articles.
+        """
         articles = {a.id: a for a in self.store.articles()}
+        stored = {e.id: e for e in self.store.events()}
         members: dict[str, list[str]] = {}
         for aid, eid in self.store.memberships().items():
             if aid in articles and articles[aid].duplicate_of is None:
                 members.setdefault(eid, []).append(aid)
         reps = self.store.representations()
-        clusterer = EventClusterer().load(reps, members)
+        self.store.set_meta("embedder", self.embedder.name)  # the pair model and the explanations depend on it
+        clusterer = EventClusterer(model=load_pair_model(self.embedder.name)).load(reps, members)
         clusterer.partial_fit([r for r in reps if r.article_id not in clusterer.reps_])
         copies: dict[str, list[str]] = {}
         for a in articles.values():
             if a.duplicate_of:
                 copies.setdefault(a.duplicate_of, []).append(a.id)
-        events = []
+        events, changed = [], set()
         for key, ids in sorted(clusterer.members_.items()):
+            sources = sorted({*ids, *(c for i in ids for c in copies.get(i, []))})
+            old = stored.get(key)
+            if old is not None and sorted(old.article_ids) == sources:
+                events.append(old)
+                continue
             full = [self.store.article(i) for i in ids]
             events.append(summarize_event(key, [a for a in full if a], clusterer.reps_, copies))
-        stories = link_stories(events, clusterer)
+            changed.add(key)
+        stories = link_stories(events, clusterer, changed=changed)
         names = self._entity_names(events)
         self.store.save_events(events, stories, names)
         if result is not None:

@@ -152,7 +152,8 @@ class Store:
         """Store a batch of analysed articles, their representations and the batch's failures, atomically."""
         now = time.time()
         with self.transaction() as db:
-            for art in articles:
+            present = self.known_ids(a.id for a in articles)  # stored meanwhile by another writer: keep its analysis
+            for art in (a for a in articles if a.id not in present):
                 row = [getattr(art, c) for c in _ARTICLE_COLS]
                 row[_ARTICLE_COLS.index("removed")] = json.dumps(art.removed, ensure_ascii=False)
                 row[_ARTICLE_COLS.index("notes")] = json.dumps(art.notes, ensure_ascii=False)
@@ -168,7 +169,7 @@ class Store:
                     "INSERT INTO times VALUES (?,?,?,?,?,?,?)",
                     [(t.article_id, t.start, t.end, t.text, t.value, t.granularity, t.rule) for t in art.times],
                 )
-            for r in reps:
+            for r in (r for r in reps if r.article_id not in present):
                 db.execute(
                     "INSERT OR REPLACE INTO representations VALUES (?,?,?,?,?,?,?,?,?)",
                     (r.article_id, r.language, r.date, json.dumps(r.lexical), json.dumps(r.lead), json.dumps(r.entities),
@@ -218,6 +219,11 @@ class Store:
                 "SELECT article_id, start, end, text, value, granularity, rule FROM times WHERE article_id=? ORDER BY start",
                 (art.id,))]
         return art
+
+    def minhashes(self) -> Iterator[tuple[str, MinHash]]:
+        """(article id, MinHash) of every stored representation, in insertion order, without decoding the rest."""
+        for aid, mh in self.db.execute("SELECT article_id, minhash FROM representations ORDER BY rowid"):
+            yield aid, MinHash(num_perm=len(mh) // 8, seed=1, hashvalues=np.frombuffer(mh, dtype=np.uint64), scheme=_MINHASH_SCHEME)
 
     def representations(self) -> list[Representation]:
         """Every stored representation."""
@@ -280,6 +286,16 @@ class Store:
     def memberships(self) -> dict[str, str]:
         """Article id -> event id."""
         return dict(self.db.execute("SELECT article_id, event_id FROM memberships"))
+
+    def get_meta(self, key: str) -> str | None:
+        """A value of the store's ``meta`` table (``embedder``: the embedder the events were built with)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the store's ``meta`` table."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # -- full-text index and read-only queries (used by ``chronique serve``) ---------------------
     def _ensure_fts(self) -> None:

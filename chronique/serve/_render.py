@@ -23,6 +23,7 @@ _SIGNALS = {  # pair_features keys: column label, explanation
     "lead": ("Lead words", "Cosine of the words of title and lead, where the event is stated"),
     "corpus": ("Rare words", "Cosine of the texts' words weighted by their rarity in this store"),
     "entities": ("Entities", "Shared people, organisations and places, weighted by rarity"),
+    "participants": ("Same cast", "Weighted Jaccard of the names: names only one report has count against the pair"),
     "embedding": ("Embedding", "Cosine of multilingual embeddings of title and lead"),
     "numbers": ("Figures", "Figures both reports cite"),
     "date_gap": ("Date gap", "Days between the dates the two reports give the event"),
