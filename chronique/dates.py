@@ -129,7 +129,11 @@ def _resolve(rule: str, m: re.Match[str], base: dt.date | None, language: str | 
         if unit is None:
             return None, "day"
         count = int(n) if n.isdigit() else _NUMBERS[n.lower()]
-        return _shift(base, unit, count).isoformat(), "day" if unit in ("days", "weeks") else unit[:-1]
+        gran = "day" if unit in ("days", "weeks") else unit[:-1]
+        try:
+            return _shift(base, unit, count).isoformat(), gran
+        except (OverflowError, ValueError):  # "il y a 2100 ans": before year 1, no calendar date
+            return None, gran
     text = m.group(0).lower()  # last-period
     unit = "months" if any(w in text for w in ("mois", "month", "monat", "mes")) else "weeks"
     return _shift(base, unit, 1).isoformat(), "week" if unit == "weeks" else "month"

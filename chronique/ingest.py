@@ -32,12 +32,16 @@ from .errors import (
 )
 from .records import Failure, RawDocument, content_id
 
-__all__ = ["DEFAULT_MAX_BYTES", "INPUT_SUFFIXES", "IngestStats", "as_failure", "decode_bytes", "decode_page", "input_kind", "read_capped", "read_inputs"]
+__all__ = [
+    "DEFAULT_MAX_BYTES", "INPUT_SUFFIXES", "IngestStats", "as_failure", "decode_bytes", "decode_page", "input_kind", "read_capped",
+    "read_inputs",
+]
 
 DEFAULT_MAX_BYTES = 5_000_000
 INPUT_SUFFIXES = {".txt": "text", ".html": "html", ".htm": "html", ".json": "json", ".jsonl": "jsonl"}
 _SIDECAR = "meta.csv"
 _JSON_FIELDS = {"text", "title", "url", "published", "source", "language"}
+_HIDDEN_BLOCK = re.compile(r"(head|script|style|noscript|template)(?:[\s/>]|$)")
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
 
 
@@ -230,7 +234,7 @@ def decode_page(data: bytes, source: str, content_type: str | None = None) -> st
         The page text.
 
     Raises:
-        EmptyInputError: no content.
+        EmptyInputError: no content, or no text outside the head, tags and scripts.
         BinaryInputError: NUL bytes or many control characters.
         EncodingError: an unknown charset, or bytes invalid in the declared one.
     """
@@ -242,12 +246,18 @@ def decode_page(data: bytes, source: str, content_type: str | None = None) -> st
     except LookupError:
         raise EncodingError(source, f"expected a known charset, got {charset!r}") from None
     if codec == "utf-8":
-        return decode_bytes(data, source)
-    _check_text(data, source)
-    try:
-        return data.decode(codec)
-    except UnicodeDecodeError as exc:
-        raise EncodingError(source, f"expected {charset} text, got an invalid byte 0x{data[exc.start]:02x} at offset {exc.start}") from None
+        text = decode_bytes(data, source)
+    else:
+        _check_text(data, source)
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as exc:
+            raise EncodingError(
+                source, f"expected {charset} text, got an invalid byte 0x{data[exc.start]:02x} at offset {exc.start}"
+            ) from None
+    if not _has_body_text(text):
+        raise EmptyInputError(source, "expected an HTML page with text in its body, got none (only a head, tags or scripts)")
+    return text
 
 
 def as_failure(source: str, exc: InputError | OSError) -> Failure:
@@ -263,6 +273,28 @@ def as_failure(source: str, exc: InputError | OSError) -> Failure:
     if isinstance(exc, InputError):
         return Failure(exc.source, exc.problem)
     return Failure(source, f"cannot read: {exc.strerror or exc}")
+
+
+def _has_body_text(html: str) -> bool:
+    """Whether a page has any text outside tags, comments and its head, scripts and styles (one linear scan)."""
+    low, i = html.lower(), 0
+    while i < len(html):
+        j = low.find("<", i)
+        if html[i : len(html) if j < 0 else j].strip():
+            return True
+        if j < 0:
+            return False
+        if low.startswith("!--", j + 1):
+            end, close = low.find("-->", j + 4), "-->"
+        else:
+            hidden = _HIDDEN_BLOCK.match(low, j + 1)
+            tag = hidden.group(1) if hidden else None
+            close = f"</{tag}" if tag else ">"
+            end = low.find(close, j + 1)
+            if tag and end >= 0:
+                end, close = low.find(">", end), ">"
+        i = len(html) if end < 0 else end + len(close)
+    return False
 
 
 def _check_text(data: bytes, source: str) -> None:
