@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -22,7 +23,7 @@ from .errors import ConfigError, ModelError, StoreError
 from .ingest import DEFAULT_MAX_BYTES, IngestStats, read_inputs
 from .language import detect_languages
 from .records import Article, Failure, RawDocument
-from .represent import Embedder, Representation, get_embedder, represent
+from .represent import Embedder, Representation, embedding_text, get_embedder, represent
 from .store import Store
 from .stories import link_stories
 from .summarize import summarize_event
@@ -62,6 +63,7 @@ class Pipeline:
         self.extractor = EntityExtractor()
         self.chrome = ChromeModel()
         self._duplicates: DuplicateIndex | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chronique-embed")
 
     def run(self, paths: Iterable[str | os.PathLike[str]], progress: Callable[[int], None] | None = None,
             extra: Iterable[RawDocument | Failure] = (), stats: IngestStats | None = None) -> RunResult:
@@ -137,10 +139,18 @@ class Pipeline:
         result.duplicates += len(articles) - len(analysed)
 
     def _analyse(self, originals: list[Article]) -> list[tuple[Article, Representation]]:
-        """Dates, entities and the representation of each first copy, batched."""
-        date_articles(originals)
-        self.extractor.partial_fit(originals)
-        return list(zip(originals, represent(originals, self.embedder), strict=True))
+        """Dates, entities and the representation of each first copy, batched.
+
+        The embedding needs only title and lead, so it runs in a second thread while spaCy tags the
+        batch: both spend their time in BLAS calls that release the GIL, and the machine has two cores.
+        """
+        embedding = self._pool.submit(self.embedder.embed, [embedding_text(a) for a in originals])
+        try:
+            date_articles(originals)
+            self.extractor.partial_fit(originals)
+        finally:
+            vectors = embedding.result()  # never leave the thread running (and its error is raised here)
+        return list(zip(originals, represent(originals, self.embedder, vectors), strict=True))
 
     def _mark_duplicates(self, articles: list[Article]) -> dict[str, Article]:
         """Set ``duplicate_of`` on near-copies (of stored or batch articles); return copy -> original."""

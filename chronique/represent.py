@@ -286,17 +286,19 @@ def embedding_text(article: Article, chars: int = 320) -> str:
     return f"{article.title}\n{lead}"
 
 
-def represent(articles: list[Article], embedder: Embedder) -> list[Representation]:
+def represent(articles: list[Article], embedder: Embedder, vectors: np.ndarray | None = None) -> list[Representation]:
     """Build the representations of a batch of analysed articles.
 
     Args:
         articles: articles with language, mentions and event date.
         embedder: an :class:`Embedder`, called once on the whole batch.
+        vectors: the batch's embeddings when already computed (``embedder.embed`` of :func:`embedding_text`).
 
     Returns:
         One :class:`Representation` per article, in order.
     """
-    vectors = embedder.embed([embedding_text(a) for a in articles])
+    if vectors is None:
+        vectors = embedder.embed([embedding_text(a) for a in articles])
     reps = []
     for art, vec in zip(articles, vectors, strict=True):
         full = f"{art.title}\n{art.text}"
