@@ -188,7 +188,7 @@ def ecb_loto(ecb: tuple, others: list[tuple[np.ndarray, np.ndarray]], use_embedd
         pred.update({d: f"{t}/{c.labels_[reps[d].article_id]}" for d in reps if gold[d].split("-")[0] == t})
     p, r, f = bcubed(pred, gold)
     return {"bcubed_precision": round(p, 4), "bcubed_recall": round(r, 4), "bcubed_f1": round(f, 4),
-            "events": len(set(pred.values())), "gold_events": len(set(gold.values()))}
+            "events_found": len(set(pred.values())), "events_gold": len(set(gold.values()))}
 
 
 def semeval_cv(sem: tuple, others: list[tuple[np.ndarray, np.ndarray]], use_embedding: bool) -> dict:
