@@ -25,6 +25,7 @@ from importlib import resources
 
 from .errors import ModelError
 from .records import Article, Mention
+from .represent import zipf
 
 __all__ = ["NER_MODELS", "EntityExtractor", "canonical_id", "register_ner", "skeleton"]
 
@@ -284,12 +285,10 @@ _NAME_MAX_ZIPF_DEFAULT = 5.0
 
 def _name_tail(text: str, language: str) -> tuple[str, int]:
     """The trailing run of capitalised name words of a span ("EZB-Präsidentin Christine Lagarde")."""
-    from wordfreq import zipf_frequency
-
     words = text.split()
     k = len(words)
     limit = _NAME_MAX_ZIPF.get(language, _NAME_MAX_ZIPF_DEFAULT)
-    while k > 0 and words[k - 1][:1].isupper() and zipf_frequency(words[k - 1].casefold(), language) < limit:
+    while k > 0 and words[k - 1][:1].isupper() and zipf(words[k - 1].casefold(), language) < limit:
         k -= 1
     tail = " ".join(words[k:])
     return tail, len(text) - len(tail)
@@ -297,9 +296,7 @@ def _name_tail(text: str, language: str) -> tuple[str, int]:
 
 def _rare_single(word: str, language: str) -> bool:
     """A one-word organisation or place worth keeping in a language the model does not read: an acronym or a rare word."""
-    from wordfreq import zipf_frequency
-
-    return (word.isupper() and len(word) >= 2) or zipf_frequency(word.casefold(), language) < 3.0
+    return (word.isupper() and len(word) >= 2) or zipf(word.casefold(), language) < 3.0
 
 
 def _mentions(article_id: str, doc, language: str) -> list[Mention]:
@@ -337,9 +334,7 @@ def _mentions(article_id: str, doc, language: str) -> list[Mention]:
 
 def _is_common_word(text: str, language: str) -> bool:
     """A single ordinary word ("Canal", "État") that NER took for a name."""
-    from wordfreq import zipf_frequency
-
-    return " " not in text and zipf_frequency(text.casefold(), language) >= 4.0
+    return " " not in text and zipf(text.casefold(), language) >= 4.0
 
 
 def _is_name(text: str) -> bool:

@@ -197,15 +197,25 @@ def _fold(token: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
 
 
-def _idf(token: str, language: str | None) -> float:
-    """Background IDF from wordfreq's Zipf frequency (unknown words weigh the most)."""
+def zipf(word: str, language: str | None) -> float:
+    """wordfreq's Zipf frequency of a word, or 0.0 (rare) where wordfreq would need a segmenter (zh, ja, ko).
+
+    wordfreq imports jieba or MeCab for those languages, which do not ship with chronique.
+    """
     from wordfreq import zipf_frequency
 
+    if language in _NEEDS_SEGMENTER or _CJK.search(word):
+        return 0.0
+    return zipf_frequency(word, language or "en")
+
+
+def _idf(token: str, language: str | None) -> float:
+    """Background IDF from wordfreq's Zipf frequency (unknown words weigh the most)."""
     if token[0].isdigit():
         return 4.0
     if _CJK.search(token) or language in _NEEDS_SEGMENTER:
         return _CJK_IDF  # wordfreq needs jieba/MeCab for these; a flat weight keeps them usable
-    return max(0.0, _MAX_ZIPF - zipf_frequency(token, language or "en"))
+    return max(0.0, _MAX_ZIPF - zipf(token, language))
 
 
 def lexical_weights(text: str, language: str | None) -> dict[str, float]:
