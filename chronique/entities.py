@@ -177,6 +177,19 @@ class EntityExtractor:
         self.names_: dict[str, Counter[str]] = {}
         self.labels_: dict[str, str] = {}
 
+    def load(self, entities: dict[str, tuple[str, str]]) -> EntityExtractor:
+        """Restore what earlier runs learned: the store's entities, so a surname alone finds its full name.
+
+        Args:
+            entities: entity id -> (label, display name), as :meth:`Store.entity_names` gives them.
+        """
+        for ident, (label, name) in entities.items():
+            if label == "PER" and " " in ident:
+                self.surnames_.setdefault(ident.rsplit(" ", 1)[-1], set()).add(ident)
+            self.labels_.setdefault(ident, label)
+            self.names_.setdefault(ident, Counter({name: 1}))
+        return self
+
     def partial_fit(self, articles: list[Article]) -> list[Article]:
         """Extract mentions into ``article.mentions`` and update the corpus-level name tables.
 

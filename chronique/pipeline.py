@@ -60,7 +60,7 @@ class Pipeline:
         self.embedder = get_embedder(embedder) if isinstance(embedder, str) else embedder
         self.batch_size = batch_size
         self.max_bytes = max_bytes
-        self.extractor = EntityExtractor()
+        self.extractor = EntityExtractor().load(store.entity_names())  # names learned by earlier runs
         self.chrome = ChromeModel()
         self._duplicates: DuplicateIndex | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chronique-embed")

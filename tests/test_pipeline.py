@@ -182,3 +182,15 @@ def _raw(source: str, text: str):
     from chronique.records import RawDocument, content_id
 
     return RawDocument(content_id(text), source, text, "text")
+
+
+def test_a_surname_alone_finds_the_full_name_of_an_earlier_run(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    first = _raw("a.txt", "La ministre Amélie Verdoux a inauguré lundi le nouveau pont de Lyon devant la presse.")
+    Pipeline(Store(db), embedder="hashing").run_documents([first])
+    later = _raw("b.txt", "Interrogée mardi à Lyon, Mme Verdoux a défendu le coût du pont devant les élus.")
+    store = Store(db)
+    full = {m.entity_id for m in store.article(first.id).mentions if m.label == "PER"}
+    assert len(full) == 1 and " " in next(iter(full))
+    Pipeline(store, embedder="hashing").run_documents([later])
+    assert {m.entity_id for m in store.article(later.id).mentions if m.label == "PER"} == full
