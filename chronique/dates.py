@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .records import Article, TimeExpression
 
-__all__ = ["EventDate", "date_articles", "find_time_expressions"]
+__all__ = ["EventDate", "date_articles", "event_weekday", "find_time_expressions"]
 
 _WEEKDAYS = {
     **dict.fromkeys(["lundi", "monday", "montag", "lunes"], 0),
@@ -28,6 +28,7 @@ _WEEKDAYS = {
     **dict.fromkeys(["samedi", "saturday", "samstag", "sonnabend", "sábado", "sabado"], 5),
     **dict.fromkeys(["dimanche", "sunday", "sonntag", "domingo"], 6),
 }
+_WEEKDAY_WORD = re.compile(r"(?P<wd>" + "|".join(_WEEKDAYS) + r")", re.I)
 _DAY_OFFSETS = {
     **dict.fromkeys(["aujourd'hui", "aujourd’hui", "ce matin", "ce soir", "today", "this morning", "tonight",
                      "heute", "hoy", "esta mañana"], 0),
@@ -206,6 +207,28 @@ def event_date(article: Article, lead_chars: int = 700, window_days: int = 7) ->
     if explicit:
         return EventDate(explicit[0].value, f"“{explicit[0].text}” in the lead (no publication date)")
     return EventDate(None, "date unknown: no publication date, so relative dates cannot be resolved")
+
+
+def event_weekday(article: Article, lead_chars: int = 700) -> int | None:
+    """The weekday of the event (0 Monday ... 6 Sunday) when its date cannot be known, else None.
+
+    Without a publication date "vendredi" cannot be placed in the calendar, but it still says the
+    event happened on a Friday; two reports naming different days report different instances.
+    The day is chosen as for dates: the first weekday of the lead, else the most cited one.
+
+    Args:
+        article: an article whose ``times`` are filled.
+        lead_chars: how much of the text counts as the lead.
+    """
+    if article.published or article.event_date:
+        return None  # a calendar date says more, and the date rules use it
+    days = [_WEEKDAYS[m["wd"].lower()] for t in article.times if t.rule == "weekday"
+            for m in [_WEEKDAY_WORD.search(t.text)] if m]
+    lead = [_WEEKDAYS[m["wd"].lower()] for t in article.times if t.rule == "weekday" and t.start < lead_chars
+            for m in [_WEEKDAY_WORD.search(t.text)] if m]
+    if lead:
+        return lead[0]
+    return max(days, key=lambda d: (days.count(d), -days.index(d))) if days else None
 
 
 def date_articles(articles: list[Article]) -> list[Article]:

@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 from datasketch import MinHash
 
+from .dates import event_weekday
 from .errors import ConfigError, ModelError
 from .records import Article
 
@@ -174,6 +175,7 @@ class Representation:
     numbers: frozenset[str]
     minhash: MinHash
     embedding: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    weekday: int | None = None  # the event's weekday when its date is unknown (see dates.event_weekday)
 
 
 def tokens(text: str) -> list[str]:
@@ -316,7 +318,7 @@ def represent(articles: list[Article], embedder: Embedder, vectors: np.ndarray |
             Representation(
                 art.id, art.language, art.event_date, lexical_weights(full, art.language),
                 lexical_weights(embedding_text(art, 400), art.language),
-                entity_profile(art), numbers(art.text), minhash(art.text), vec,
+                entity_profile(art), numbers(art.text), minhash(art.text), vec, event_weekday(art),
             )
         )
     return reps

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS times (
 CREATE INDEX IF NOT EXISTS times_article ON times(article_id);
 CREATE TABLE IF NOT EXISTS representations (
     article_id TEXT PRIMARY KEY REFERENCES articles(id), language TEXT, date TEXT, lexical TEXT NOT NULL,
-    lead TEXT NOT NULL, entities TEXT NOT NULL, numbers TEXT NOT NULL, minhash BLOB NOT NULL, embedding BLOB NOT NULL
+    lead TEXT NOT NULL, entities TEXT NOT NULL, numbers TEXT NOT NULL, minhash BLOB NOT NULL, embedding BLOB NOT NULL,
+    weekday INTEGER
 );
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY, headline TEXT NOT NULL, date TEXT, date_evidence TEXT NOT NULL,
@@ -89,6 +90,7 @@ CREATE TRIGGER IF NOT EXISTS articles_fts_update AFTER UPDATE ON articles BEGIN
     INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
 END;
 """
+_REP_COLS = "article_id, language, date, lexical, lead, entities, numbers, minhash, embedding, weekday"
 _ARTICLE_COLS = [
     "id", "source", "fmt", "title", "text", "url", "published", "published_origin", "language", "language_score",
     "site", "author", "removed", "page_date", "event_date", "event_date_evidence", "duplicate_of", "notes",
@@ -113,6 +115,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(_SCHEMA)
+            self._migrate()
             self._ensure_fts()
             row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except sqlite3.DatabaseError as exc:
@@ -121,6 +124,20 @@ class Store:
             self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         elif int(row[0]) != SCHEMA_VERSION:
             raise StoreError(f"{self.path}: expected schema version {SCHEMA_VERSION}, got {row[0]}")
+
+    def _migrate(self) -> None:
+        """Bring a store written by an earlier version up to date (columns added since, filled in)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(representations)")}
+        if "weekday" in columns:
+            return
+        from .dates import event_weekday
+
+        with self.transaction() as db:
+            db.execute("ALTER TABLE representations ADD COLUMN weekday INTEGER")
+            for (aid,) in db.execute("SELECT article_id FROM representations").fetchall():
+                art = self.article(aid)
+                if art is not None and (day := event_weekday(art)) is not None:
+                    db.execute("UPDATE representations SET weekday=? WHERE article_id=?", (day, aid))
 
     def close(self) -> None:
         """Close the connection."""
@@ -171,10 +188,10 @@ class Store:
                 )
             for r in (r for r in reps if r.article_id not in present):
                 db.execute(
-                    "INSERT OR REPLACE INTO representations VALUES (?,?,?,?,?,?,?,?,?)",
+                    f"INSERT OR REPLACE INTO representations ({_REP_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (r.article_id, r.language, r.date, json.dumps(r.lexical), json.dumps(r.lead), json.dumps(r.entities),
                      json.dumps(sorted(r.numbers)), r.minhash.hashvalues.astype(np.uint64).tobytes(),
-                     np.asarray(r.embedding, np.float32).tobytes()),
+                     np.asarray(r.embedding, np.float32).tobytes(), r.weekday),
                 )
             self._record_failures(db, failures, now)
 
@@ -228,10 +245,11 @@ class Store:
     def representations(self) -> list[Representation]:
         """Every stored representation."""
         out = []
-        for aid, lang, date, lex, lead, ents, nums, mh, emb in self.db.execute("SELECT * FROM representations ORDER BY article_id"):
+        rows = self.db.execute(f"SELECT {_REP_COLS} FROM representations ORDER BY article_id")
+        for aid, lang, date, lex, lead, ents, nums, mh, emb, weekday in rows:
             m = MinHash(num_perm=len(mh) // 8, seed=1, hashvalues=np.frombuffer(mh, dtype=np.uint64), scheme=_MINHASH_SCHEME)
             out.append(Representation(aid, lang, date, json.loads(lex), json.loads(lead), json.loads(ents),
-                                      frozenset(json.loads(nums)), m, np.frombuffer(emb, dtype=np.float32).copy()))
+                                      frozenset(json.loads(nums)), m, np.frombuffer(emb, dtype=np.float32).copy(), weekday))
         return out
 
     # -- chrome -----------------------------------------------------------------------------

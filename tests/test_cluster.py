@@ -123,3 +123,17 @@ def test_sparse_agglomeration_matches_the_textbook_loop() -> None:
         got = _Agglomeration(groups, {(str(a), str(b)): s for (a, b), s in scores.items()}, 0.5).run()
         got = sorted(({int(m) for m in g[2]} for g in got), key=min)
         assert got == _brute_average_link(n, scores, 0.5, set()), scores
+
+
+def test_undated_reports_naming_different_weekdays_are_pulled_apart() -> None:
+    a, b, c = _reps([(CALL, None), (CALL2, None), (FLOOD, None)])
+    model = load_pair_model("hashing")
+    a.weekday, b.weekday = 4, 1  # Friday and Tuesday: three days apart
+    f = pair_features(a, b)
+    assert f["weekday_gap"] == 3
+    assert model.logit(f) == model.logit(dict(f, weekday_gap=None)) - model.weekday_penalty
+    b.weekday = 5  # Saturday: a night event may be dated either day
+    assert pair_features(a, b)["weekday_gap"] == 1
+    assert model.logit(pair_features(a, b)) == model.logit(dict(pair_features(a, b), weekday_gap=None))
+    a.weekday, a.date = 6, "2024-05-14"  # a calendar date wins over weekdays
+    assert pair_features(a, c)["weekday_gap"] is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chronique.dates import date_articles, find_time_expressions
+from chronique.dates import date_articles, event_weekday, find_time_expressions
 from chronique.records import Article
 
 
@@ -59,3 +59,11 @@ def test_seed_dates(seeds_report: dict) -> None:
 def test_seed_dates_unknown_without_metadata(seeds_nometa_report: dict) -> None:
     assert all(e["date"] is None for e in seeds_nometa_report["events"])
     assert all("unknown" in e["date_evidence"] for e in seeds_nometa_report["events"])
+
+
+def test_event_weekday_only_for_undated_reports() -> None:
+    text = "Les deux ministres se sont parlé vendredi au téléphone. Mercredi, rien n'était prévu."
+    undated = date_articles([Article("a", "s", "text", "t", text, language="fr")])[0]
+    assert event_weekday(undated) == 4  # the lead's first weekday
+    dated = date_articles([Article("b", "s", "text", "t", text, language="fr", published="2024-05-17")])[0]
+    assert event_weekday(dated) is None  # a calendar date says more
