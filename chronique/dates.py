@@ -151,6 +151,9 @@ def _shift(base: dt.date, unit: str, count: int) -> dt.date:
     return dt.date(y, mth + 1, min(base.day, 28))
 
 
+_AHEAD_DAYS = 60
+
+
 def _explicit(expr: str, base: dt.date | None, language: str | None) -> str | None:
     """Resolve an explicit calendar date; a date without a year takes the publication year."""
     import dateparser
@@ -169,8 +172,15 @@ def _explicit(expr: str, base: dt.date | None, language: str | None) -> str | No
     if parsed is None:
         return None
     day = parsed.date()
-    if not has_year and base is not None and day > base + 7 * _DAY:
-        day = day.replace(year=day.year - 1)  # "le 30 décembre" read in January
+    if not has_year and base is not None:
+        # The publication year, unless that puts the day more than two months ahead ("le 30 décembre"
+        # read in January is last year's); a date a few weeks ahead is an announcement ("à compter du 12 juin").
+        try:
+            day = day.replace(year=base.year)
+            if day > base + _AHEAD_DAYS * _DAY:
+                day = day.replace(year=base.year - 1)
+        except ValueError:  # 29 February in a year without one: keep dateparser's reading
+            pass
     return day.isoformat()
 
 

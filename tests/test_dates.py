@@ -67,3 +67,8 @@ def test_event_weekday_only_for_undated_reports() -> None:
     assert event_weekday(undated) == 4  # the lead's first weekday
     dated = date_articles([Article("b", "s", "text", "t", text, language="fr", published="2024-05-17")])[0]
     assert event_weekday(dated) is None  # a calendar date says more
+
+
+def test_a_date_without_year_a_few_weeks_ahead_is_this_year() -> None:
+    assert _values("Le tarif s'applique à compter du 12 juin.", "2024-06-06", "fr")[-1][1] == "2024-06-12"
+    assert _values("Le 30 décembre, il avait démissionné.", "2024-01-10", "fr")[-1][1] == "2023-12-30"
