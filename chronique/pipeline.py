@@ -111,7 +111,10 @@ class Pipeline:
 
     def _process(self, batch: list[RawDocument], result: RunResult) -> None:
         """Analyse and store one batch of documents that are not stored yet."""
-        unique = list({d.id: d for d in batch}.values())
+        first: dict[str, RawDocument] = {}
+        for d in batch:
+            first.setdefault(d.id, d)  # the first input of a content wins, whatever comes after it
+        unique = list(first.values())
         known = self.store.known_ids(d.id for d in unique)
         fresh = [d for d in unique if d.id not in known]
         result.skipped += len(batch) - len(fresh)

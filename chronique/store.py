@@ -121,7 +121,8 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: expected a chronique SQLite database, got: {exc}") from None
         if row is None:
-            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            # OR IGNORE: two processes creating one store at once must not fail on the same row
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         elif int(row[0]) != SCHEMA_VERSION:
             raise StoreError(f"{self.path}: expected schema version {SCHEMA_VERSION}, got {row[0]}")
 

@@ -208,3 +208,10 @@ def test_an_older_store_gains_the_weekday_column(tmp_path: Path) -> None:
     old.close()
     reps = Store(db).representations()
     assert [r.weekday for r in reps] == [4]
+
+
+def test_the_first_of_two_inputs_with_one_content_is_kept(tmp_path: Path) -> None:
+    text = "Le conseil municipal de Lyon a voté lundi soir le budget de la ville pour l'an prochain."
+    store = Store(tmp_path / "c.db")
+    result = Pipeline(store, embedder="hashing").run_documents([_raw("first.txt", text), _raw("second.txt", text)])
+    assert [a.source for a in store.articles()] == ["first.txt"] and result.added == 1
