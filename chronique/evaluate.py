@@ -626,18 +626,18 @@ def _pair_documents(pairs: list[SemevalPair]) -> dict[str, RawDocument]:
 
 def _pipeline_scorer(store: Store) -> Callable[[str, str], float | None]:
     """The pipeline's event-membership similarity between two stored articles (None if one has none)."""
-    from .cluster import EventClusterer, pair_score
+    from .cluster import EventClusterer, load_pair_model, pair_score
 
-    reps = {r.article_id: r for r in store.representations()}
-    original = {a.id: a.duplicate_of for a in store.articles() if a.duplicate_of}
-    clusterer = EventClusterer().load(list(reps.values()), {"all": list(reps)})
-    idf = (clusterer.entity_idf(), clusterer.term_idf())
+    reps = store.representations()
+    original = store.copies()
+    model = load_pair_model(store.get_meta("embedder"))  # the variant the pipeline clustered with
+    clusterer = EventClusterer(model=model).load(reps, {"all": [r.article_id for r in reps]})
 
     def score(a: str, b: str) -> float | None:
         a, b = original.get(a, a), original.get(b, b)
-        if a not in reps or b not in reps:
+        if a not in clusterer.reps_ or b not in clusterer.reps_:
             return None
-        return pair_score(clusterer.features(a, b, idf), clusterer.model_)
+        return pair_score(clusterer.features(a, b), model)
 
     return score
 

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
 
+from datasketch import MinHash
+
 from .clean import ChromeModel, clean_documents
 from .cluster import DuplicateIndex, EventClusterer, load_pair_model
 from .dates import date_articles
@@ -23,7 +25,7 @@ from .errors import ConfigError, ModelError, StoreError
 from .ingest import DEFAULT_MAX_BYTES, IngestStats, read_inputs
 from .language import detect_languages
 from .records import Article, Failure, RawDocument
-from .represent import Embedder, Representation, embedding_text, get_embedder, represent
+from .represent import Embedder, Representation, embedding_text, get_embedder, minhash, represent
 from .store import Store
 from .stories import link_stories
 from .summarize import summarize_event
@@ -124,9 +126,10 @@ class Pipeline:
         self.chrome.partial_fit(fresh)
         articles, failed = _guarded(fresh, lambda docs: detect_languages(clean_documents(docs, self.chrome)), "cleaning")
         articles, empty = _drop_empty(articles)
-        copies = self._mark_duplicates(articles)
+        signatures = {a.id: minhash(a.text) for a in articles}  # for copy detection, then kept in the representation
+        copies = self._mark_duplicates(articles, signatures)
         originals = [a for a in articles if a.duplicate_of is None]
-        pairs, broken = _guarded(originals, self._analyse, "analysis")
+        pairs, broken = _guarded(originals, lambda batch: self._analyse(batch, signatures), "analysis")
         analysed = [a for a, _ in pairs]
         lost = {a.id for a in originals} - {a.id for a in analysed}
         articles, orphans = _without_failed(articles, copies, lost)
@@ -141,7 +144,7 @@ class Pipeline:
         result.added += len(articles)
         result.duplicates += len(articles) - len(analysed)
 
-    def _analyse(self, originals: list[Article]) -> list[tuple[Article, Representation]]:
+    def _analyse(self, originals: list[Article], signatures: dict[str, MinHash]) -> list[tuple[Article, Representation]]:
         """Dates, entities and the representation of each first copy, batched.
 
         The embedding needs only title and lead, so it runs in a second thread while spaCy tags the
@@ -153,18 +156,15 @@ class Pipeline:
             self.extractor.partial_fit(originals)
         finally:
             vectors = embedding.result()  # never leave the thread running (and its error is raised here)
-        return list(zip(originals, represent(originals, self.embedder, vectors), strict=True))
+        return list(zip(originals, represent(originals, self.embedder, vectors, signatures), strict=True))
 
-    def _mark_duplicates(self, articles: list[Article]) -> dict[str, Article]:
+    def _mark_duplicates(self, articles: list[Article], signatures: dict[str, MinHash]) -> dict[str, Article]:
         """Set ``duplicate_of`` on near-copies (of stored or batch articles); return copy -> original."""
-        from .represent import Representation, minhash
-
         if self._duplicates is None:  # built once per pipeline from the stored originals, then kept up to date
             self._duplicates = DuplicateIndex()
             for aid, mh in self.store.minhashes():
                 self._duplicates.add(aid, mh)
-        probes = [Representation(a.id, a.language, None, {}, {}, {}, frozenset(), minhash(a.text)) for a in articles]
-        dup = self._duplicates.partial_fit(probes)
+        dup = self._duplicates.partial_fit((a.id, signatures[a.id]) for a in articles)
         by_id = {a.id: a for a in articles}
         stored = {o: self.store.article(o) for o in set(dup.values()) - set(by_id)}
         out = {}
@@ -179,20 +179,19 @@ class Pipeline:
         Events whose sources did not change keep their stored summary; stories are rebuilt from the
         stored ones plus the links of the changed events, so a run costs about its new articles.
         """
-        articles = {a.id: a for a in self.store.articles()}
+        original_of = self.store.copies()  # one column, not every article's text
         stored = {e.id: e for e in self.store.events()}
         members: dict[str, list[str]] = {}
         for aid, eid in self.store.memberships().items():
-            if aid in articles and articles[aid].duplicate_of is None:
+            if aid not in original_of:
                 members.setdefault(eid, []).append(aid)
         reps = self.store.representations()
         self.store.set_meta("embedder", self.embedder.name)  # the pair model and the explanations depend on it
         clusterer = EventClusterer(model=load_pair_model(self.embedder.name)).load(reps, members)
         clusterer.partial_fit([r for r in reps if r.article_id not in clusterer.reps_])
         copies: dict[str, list[str]] = {}
-        for a in articles.values():
-            if a.duplicate_of:
-                copies.setdefault(a.duplicate_of, []).append(a.id)
+        for copy, original in original_of.items():
+            copies.setdefault(original, []).append(copy)
         events, changed = [], set()
         for key, ids in sorted(clusterer.members_.items()):
             sources = sorted({*ids, *(c for i in ids for c in copies.get(i, []))})
@@ -217,11 +216,14 @@ class Pipeline:
         return names
 
 
+_FATAL = (ModelError, StoreError, ConfigError)  # errors of the run itself, not of one input
+
+
 def _guarded(items: list, stage: Callable[[list], list], name: str) -> tuple[list, list[Failure]]:
     """Run ``stage`` over a batch; if it raises, run it item by item and turn each error into a Failure."""
     try:
         return stage(items), []
-    except (ModelError, StoreError, ConfigError):
+    except _FATAL:
         raise  # the run cannot go on, whatever the input
     except Exception:  # a bug on one input must not cost the others
         pass
@@ -229,7 +231,7 @@ def _guarded(items: list, stage: Callable[[list], list], name: str) -> tuple[lis
     for item in items:
         try:
             done += stage([item])
-        except (ModelError, StoreError, ConfigError):
+        except _FATAL:
             raise
         except Exception as exc:
             failed.append(Failure(item.source, f"{name} failed on this input ({type(exc).__name__}: {exc}); it was skipped"))

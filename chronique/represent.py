@@ -298,13 +298,15 @@ def embedding_text(article: Article, chars: int = 320) -> str:
     return f"{article.title}\n{lead}"
 
 
-def represent(articles: list[Article], embedder: Embedder, vectors: np.ndarray | None = None) -> list[Representation]:
+def represent(articles: list[Article], embedder: Embedder, vectors: np.ndarray | None = None,
+              signatures: dict[str, MinHash] | None = None) -> list[Representation]:
     """Build the representations of a batch of analysed articles.
 
     Args:
         articles: articles with language, mentions and event date.
         embedder: an :class:`Embedder`, called once on the whole batch.
         vectors: the batch's embeddings when already computed (``embedder.embed`` of :func:`embedding_text`).
+        signatures: article id -> :func:`minhash` of its text, for those already computed.
 
     Returns:
         One :class:`Representation` per article, in order.
@@ -318,7 +320,8 @@ def represent(articles: list[Article], embedder: Embedder, vectors: np.ndarray |
             Representation(
                 art.id, art.language, art.event_date, lexical_weights(full, art.language),
                 lexical_weights(embedding_text(art, 400), art.language),
-                entity_profile(art), numbers(art.text), minhash(art.text), vec, event_weekday(art),
+                entity_profile(art), numbers(art.text), (signatures or {}).get(art.id) or minhash(art.text), vec,
+                event_weekday(art),
             )
         )
     return reps

@@ -97,6 +97,11 @@ _ARTICLE_COLS = [
 ]
 
 
+def _minhash(blob: bytes) -> MinHash:
+    """A stored MinHash signature (its hash values) as a datasketch MinHash."""
+    return MinHash(num_perm=len(blob) // 8, seed=1, hashvalues=np.frombuffer(blob, dtype=np.uint64), scheme=_MINHASH_SCHEME)
+
+
 class Store:
     """The SQLite store of one corpus.
 
@@ -220,6 +225,10 @@ class Store:
         row = self.db.execute(f"SELECT {','.join(_ARTICLE_COLS)} FROM articles WHERE id=?", (article_id,)).fetchone()
         return self._article(row) if row else None
 
+    def copies(self) -> dict[str, str]:
+        """Near-duplicate copy id -> the id of the original it copies."""
+        return dict(self.db.execute("SELECT id, duplicate_of FROM articles WHERE duplicate_of IS NOT NULL ORDER BY added_at, id"))
+
     def articles(self) -> list[Article]:
         """Every stored article (without mentions), in insertion order."""
         rows = self.db.execute(f"SELECT {','.join(_ARTICLE_COLS)} FROM articles ORDER BY added_at, id")
@@ -241,16 +250,16 @@ class Store:
     def minhashes(self) -> Iterator[tuple[str, MinHash]]:
         """(article id, MinHash) of every stored representation, in insertion order, without decoding the rest."""
         for aid, mh in self.db.execute("SELECT article_id, minhash FROM representations ORDER BY rowid"):
-            yield aid, MinHash(num_perm=len(mh) // 8, seed=1, hashvalues=np.frombuffer(mh, dtype=np.uint64), scheme=_MINHASH_SCHEME)
+            yield aid, _minhash(mh)
 
     def representations(self) -> list[Representation]:
         """Every stored representation."""
         out = []
         rows = self.db.execute(f"SELECT {_REP_COLS} FROM representations ORDER BY article_id")
         for aid, lang, date, lex, lead, ents, nums, mh, emb, weekday in rows:
-            m = MinHash(num_perm=len(mh) // 8, seed=1, hashvalues=np.frombuffer(mh, dtype=np.uint64), scheme=_MINHASH_SCHEME)
             out.append(Representation(aid, lang, date, json.loads(lex), json.loads(lead), json.loads(ents),
-                                      frozenset(json.loads(nums)), m, np.frombuffer(emb, dtype=np.float32).copy(), weekday))
+                                      frozenset(json.loads(nums)), _minhash(mh), np.frombuffer(emb, dtype=np.float32).copy(),
+                                      weekday))
         return out
 
     # -- chrome -----------------------------------------------------------------------------

@@ -8,9 +8,7 @@ their events in date order.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from .cluster import EventClusterer, _block_keys, pair_score
+from .cluster import EventClusterer, _block_keys, _gap_days, pair_score
 from .records import Event, Story
 
 __all__ = ["link_stories"]
@@ -47,15 +45,14 @@ def link_stories(events: list[Event], clusterer: EventClusterer, threshold: floa
         for e in events:
             if e.id not in changed and e.story_id:
                 parent[find(e.id)] = find(first.setdefault(e.story_id, e.id))
-    idf = (clusterer.entity_idf(), clusterer.term_idf())
     for a, b in _candidate_pairs(events, clusterer, changed, sample, common):
-        if a.date and b.date and abs((dt.date.fromisoformat(a.date) - dt.date.fromisoformat(b.date)).days) > max_gap_days:
+        if (_gap_days(a.date, b.date) or 0) > max_gap_days:
             continue
         if find(a.id) == find(b.id):
             continue
         ma, mb = _sample(a, clusterer, sample), _sample(b, clusterer, sample)
         # a story spans dates: compare subject and actors only
-        scores = [pair_score(clusterer.features(x, y, idf), clusterer.model_, dates=False) for x in ma for y in mb]
+        scores = [pair_score(clusterer.features(x, y), clusterer.model_, dates=False) for x in ma for y in mb]
         if scores and sum(scores) / len(scores) >= threshold:
             parent[find(a.id)] = find(b.id)
     groups: dict[str, list[Event]] = {}

@@ -40,7 +40,7 @@ from sklearn.linear_model import LogisticRegression
 from chronique.cluster import FEATURES, EventClusterer, PairModel, pair_features, pair_vector
 from chronique.evaluate import SEED_GOLD, _pair_documents, bcubed, ecb_gold_event, pearson, read_ecbplus, read_semeval
 from chronique.ingest import read_inputs
-from chronique.pipeline import Pipeline
+from chronique.pipeline import Pipeline, RunResult
 from chronique.records import RawDocument, content_id
 from chronique.represent import Representation
 from chronique.store import Store
@@ -63,16 +63,8 @@ def build_store(path: Path, docs: list[RawDocument]) -> Store:
     if len(store.known_ids(d.id for d in docs)) < len({d.id for d in docs}):
         pipe = Pipeline(store, embedder=EMBEDDER)
         for start in range(0, len(docs), pipe.batch_size):
-            pipe._process(docs[start : start + pipe.batch_size], _Result())
+            pipe._process(docs[start : start + pipe.batch_size], RunResult())
     return store
-
-
-class _Result:
-    """A throw-away run tally."""
-
-    def __init__(self) -> None:
-        self.added = self.skipped = self.duplicates = 0
-        self.failures: list = []
 
 
 def idf_of(reps: dict[str, Representation]) -> tuple[dict[str, float], dict[str, float]]:
@@ -173,8 +165,7 @@ def fit(parts: list[tuple[np.ndarray, np.ndarray]], name: str, use_embedding: bo
     coef_s, b_s = _logistic(same)
     coef_c, b_c = _logistic(cross)
     coef = [*coef_s.round(6), *coef_c.round(6), round(b_c - b_s, 6)]
-    ones = (1.0,) * len(FEATURES)
-    return PairModel(name, (0.0,) * len(FEATURES), ones, tuple(float(c) for c in coef), round(b_s, 6), use_embedding)
+    return PairModel(name, tuple(float(c) for c in coef), round(b_s, 6), use_embedding)
 
 
 def ecb_loto(ecb: tuple, others: list[tuple[np.ndarray, np.ndarray]], use_embedding: bool) -> dict:
@@ -205,19 +196,14 @@ def semeval_cv(sem: tuple, others: list[tuple[np.ndarray, np.ndarray]], use_embe
     for fold in range(5):
         model = fit([semeval_part(xl[fl != fold], yl[fl != fold]), *others], "fold", use_embedding)
         rows = [i for i, p in enumerate(allp) if p[3] == fold]
-        scores[rows] = [_proba(model, xa[i]) for i in rows]
+        # no date rules: these sets carry no publication dates
+        scores[rows] = [1.0 / (1.0 + np.exp(-model.content_logit(xa[i]))) for i in rows]
     gold = [-p[2] for p in allp]
     out = {"pearson": round(pearson(list(scores), gold), 4)}
     for langs in sorted({p[4] for p in allp}):
         idx = [i for i, p in enumerate(allp) if p[4] == langs]
         out[f"pearson_{langs}"] = round(pearson([scores[i] for i in idx], [gold[i] for i in idx]), 4)
     return out
-
-
-def _proba(model: PairModel, row: np.ndarray) -> float:
-    """The model's probability for one feature row (no date rules: these sets carry no dates)."""
-    z = model.intercept + sum(c * (v - m) / s for c, v, m, s in zip(model.coef, row, model.mean, model.scale, strict=True))
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def main() -> None:
@@ -240,7 +226,7 @@ def main() -> None:
         sem_xy = semeval_part(matrix(sem[0], sem[2], idf_of(sem[2]), use_emb), np.array([p[2] for p in sem[0]]))
         dev_xy = (matrix(dev[0], dev[1], idf_of(dev[1]), use_emb), np.array([p[2] for p in dev[0]]))
         model = fit([ecb_xy, sem_xy, dev_xy], name, use_emb)
-        out["variants"][name] = {"mean": model.mean, "scale": model.scale, "coef": model.coef,
+        out["variants"][name] = {"coef": model.coef,
                                  "intercept": model.intercept, "uses_embedding": use_emb}
         out["estimates"][name] = {"ecbplus_leave_one_topic_out": ecb_loto(ecb, [sem_xy, dev_xy], use_emb),
                                   "semeval_5_fold": semeval_cv(sem, [ecb_xy, dev_xy], use_emb)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
-from ..cluster import EventClusterer, load_pair_model
+from ..cluster import EventClusterer, load_pair_model, pair_score
 from ..store import Store
 from ._views import PairSignal
 
@@ -62,12 +62,10 @@ class Explainer:
         """
         clusterer = self.clusterer(store)
         compared = [a for a in report_ids if a in clusterer.reps_][:MAX_COMPARED]
-        pairs = [PairSignal(a, b, self._signals(clusterer, a, b), clusterer.score(a, b))
-                 for i, a in enumerate(compared) for b in compared[i + 1 :]]
+        pairs = []
+        for i, a in enumerate(compared):
+            for b in compared[i + 1 :]:
+                f = clusterer.features(a, b)  # the signals, and the score the clusterer makes of them
+                pairs.append(PairSignal(a, b, f, pair_score(f, clusterer.model_)))
         return pairs, clusterer.threshold
-
-    @staticmethod
-    def _signals(clusterer: EventClusterer, a: str, b: str) -> dict[str, float | None]:
-        """:func:`pair_features` of two fitted articles with the corpus's rarity weights."""
-        return clusterer.features(a, b)
 
