@@ -95,9 +95,15 @@ def _print_result(result: RunResult, store: Store, db: Path, fmt: Format) -> Non
         _say(f"skipped {f.source}: {f.reason}", "yellow")
     report = build_report(store)
     if fmt is Format.json:
+        report["changed_events"] = result.changed_events
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    elif len(result.changed_events) == result.events:
+        print_report(report, Console())  # every event is new (a first run): the whole report
     else:
-        print_report(report, Console())
+        # A store of thousands of events would scroll by for minutes: show what this run changed, in its stories
+        print_report(report, Console(), only=set(result.changed_events))
+        _say(f"{result.events - len(result.changed_events)} event(s) unchanged and not shown; "
+             f"`chronique report --db {db}` prints them all")
     passed = f", {result.not_articles} archive record(s) not articles" if result.not_articles else ""
     _say(f"{result.added} new article(s) ({result.duplicates} near-duplicate), {result.skipped} already stored, "
          f"{len(result.failures)} failed{passed}; {result.events} events in {result.stories} stories -> {db}")

@@ -44,6 +44,7 @@ class RunResult:
     events: int = 0
     stories: int = 0
     not_articles: int = 0  # archive records passed over (requests, images, redirects...)
+    changed_events: list[str] = field(default_factory=list)  # events opened or given new sources by this run
 
 
 class Pipeline:
@@ -207,6 +208,7 @@ class Pipeline:
         self.store.save_events(events, stories, names)
         if result is not None:
             result.events, result.stories = len(events), len(stories)
+            result.changed_events = sorted(changed)
 
     def _entity_names(self, events) -> dict[str, tuple[str, str]]:
         """(label, display name) of every entity the events name."""

@@ -49,16 +49,26 @@ def _latest(story: dict[str, Any], events: list[dict[str, Any]]) -> str:
     return max(dates, default="")
 
 
-def print_report(report: dict[str, Any], console: Console) -> None:
-    """Print stories and their events in date order, readably."""
+def print_report(report: dict[str, Any], console: Console, only: set[str] | None = None) -> None:
+    """Print stories and their events in date order, readably.
+
+    Args:
+        report: a :func:`build_report` object.
+        console: where to print.
+        only: print just the stories holding one of these events (all of each such story's events,
+            for the timeline, the listed ones marked "new or updated"); None prints every story.
+    """
     events = {e["id"]: e for e in report["events"]}
     for story in report["stories"]:
+        if only is not None and not only.intersection(story["events"]):
+            continue
         n = len(story["events"])
         console.rule(f"[bold]{escape(story['title'])}[/]  ({n} event{'s' * (n > 1)})", align="left")
         for eid in story["events"]:
             ev = events[eid]
             date = ev["date"] or "date unknown"
-            console.print(f"[bold cyan]{date}[/]  [bold]{escape(ev['headline'])}[/]  [dim]{eid}[/]")
+            mark = "[green]new or updated[/]  " if only is not None and eid in only else ""
+            console.print(f"[bold cyan]{date}[/]  {mark}[bold]{escape(ev['headline'])}[/]  [dim]{eid}[/]")
             if ev["summary"]:
                 console.print(f"  {escape(ev['summary'])}", soft_wrap=False)
             console.print(f"  [dim]date:[/] {escape(ev['date_evidence'])}")

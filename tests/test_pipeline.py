@@ -215,3 +215,24 @@ def test_the_first_of_two_inputs_with_one_content_is_kept(tmp_path: Path) -> Non
     store = Store(tmp_path / "c.db")
     result = Pipeline(store, embedder="hashing").run_documents([_raw("first.txt", text), _raw("second.txt", text)])
     assert [a.source for a in store.articles()] == ["first.txt"] and result.added == 1
+
+
+def test_a_later_run_reports_only_what_it_changed(tmp_path: Path) -> None:
+    first, later = tmp_path / "first", tmp_path / "later"
+    first.mkdir()
+    later.mkdir()
+    shutil.copy(EXAMPLES / "15_greve-ratp-vendredi-noir.txt", first)
+    (later / "volcan.txt").write_text(
+        "Éruption d'un volcan en Islande\n\nUn volcan de la péninsule de Reykjanes est entré en éruption mardi soir, "
+        "a indiqué l'Office météorologique islandais. La ville voisine avait été évacuée par précaution.", "utf-8")
+    db = tmp_path / "c.db"
+    runner = CliRunner()
+    whole = runner.invoke(app, ["run", str(first), "--db", str(db), "--embedder", "hashing"])
+    assert whole.exit_code == 0 and "RATP" in whole.stdout and "new or updated" not in whole.stdout
+    more = runner.invoke(app, ["run", str(later), "--db", str(db), "--embedder", "hashing"])
+    assert more.exit_code == 0 and "volcan" in more.stdout and "new or updated" in more.stdout
+    assert "RATP" not in more.stdout and "1 event(s) unchanged and not shown" in more.stderr
+    again = runner.invoke(app, ["run", str(later), "--db", str(db), "--embedder", "hashing", "--format", "json"])
+    report = json.loads(again.stdout)
+    assert report["changed_events"] == [] and len(report["events"]) == 2
+    assert "RATP" in runner.invoke(app, ["report", "--db", str(db)]).stdout
