@@ -2,7 +2,8 @@
 
 The headline is the title of the event's most central report. Summary sentences come from the
 members' leads, ranked by closeness to the event's overall wording; a sentence too close to
-one already chosen is redundant and skipped. Each sentence names every article that carries it
+one already chosen is redundant and skipped. An event reported in several languages is summarised
+in one: the language most of its reports use (the summary would otherwise switch language midway). Each sentence names every article that carries it
 (or a sentence close to it), so a reader can trace it to its sources.
 """
 
@@ -15,7 +16,7 @@ from .cluster import _cosine
 from .records import Article, Event, SummarySentence
 from .represent import Representation, lexical_weights
 
-__all__ = ["split_sentences", "summarize_event"]
+__all__ = ["split_sentences", "summarize_event", "summary_voice"]
 
 _SENTENCE = re.compile(r"(?<=[.!?…»”\"])\s+(?=[«“\"A-ZÀ-Þ0-9])")
 
@@ -49,14 +50,15 @@ def summarize_event(
     Returns:
         The :class:`Event`, with every source (copies included) in ``article_ids``.
     """
+    voice = summary_voice(members)
     centroid: Counter[str] = Counter()
-    for a in members:
+    for a in voice:
         centroid.update(reps[a.id].lexical)
     norm = sum(v * v for v in centroid.values()) ** 0.5 or 1.0
     centre = {k: v / norm for k, v in centroid.items()}
-    medoid = max(members, key=lambda a: (_cosine(reps[a.id].lexical, centre), a.id))
+    medoid = max(voice, key=lambda a: (_cosine(reps[a.id].lexical, centre), a.id))
     candidates = []
-    for a in members:
+    for a in voice:
         for pos, sent in enumerate(split_sentences(a.text)[:6]):
             vec = lexical_weights(sent, a.language)
             if len(sent.split()) >= 6:
@@ -68,10 +70,25 @@ def summarize_event(
             chosen.append((sent, vec))
         if len(chosen) == max_sentences:
             break
-    summary = [SummarySentence(s, _carriers(v, members, copies, redundancy)) for s, v in chosen]
+    summary = [SummarySentence(s, _carriers(v, voice, copies, redundancy)) for s, v in chosen]
     date, evidence = event_date(members)
     ids = sorted({a.id for a in members} | {c for a in members for c in copies.get(a.id, [])})
     return Event(event_id, medoid.title, date, evidence, summary, ids, salient_entities(members))
+
+
+def summary_voice(members: list[Article]) -> list[Article]:
+    """The members written in the event's summary language: the one most members use (ties: the first in id order).
+
+    Example:
+        >>> from chronique.records import Article
+        >>> arts = [Article(i, i, "text", "", "", language=lang) for i, lang in (("a", "en"), ("b", "fr"), ("c", "fr"))]
+        >>> [a.id for a in summary_voice(arts)]
+        ['b', 'c']
+    """
+    counts = Counter(a.language for a in members)
+    first = {lang: min(a.id for a in members if a.language == lang) for lang in counts}
+    lang = min(counts, key=lambda g: (-counts[g], first[g]))
+    return [a for a in members if a.language == lang]
 
 
 def _carriers(vec: dict[str, float], members: list[Article], copies: dict[str, list[str]], threshold: float) -> list[str]:
