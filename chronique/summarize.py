@@ -3,8 +3,9 @@
 The headline is the title of the event's most central report. Summary sentences come from the
 members' leads, ranked by closeness to the event's overall wording; a sentence too close to
 one already chosen is redundant and skipped. An event reported in several languages is summarised
-in one: the language most of its reports use (the summary would otherwise switch language midway). Each sentence names every article that carries it
-(or a sentence close to it), so a reader can trace it to its sources.
+in one: the language most of its reports use (the summary would otherwise switch language midway).
+Each sentence names every article that carries it (or a sentence close to it), so a reader can
+trace it to its sources.
 """
 
 from __future__ import annotations
