@@ -142,7 +142,8 @@ def watch(
         failed += len(res.failures)
         for f in res.failures:
             _say(f"skipped {f.source}: {f.reason}", "yellow")
-        _say(f"{len(step.files)} file(s): {res.added} new article(s), {res.skipped} already stored, "
+        gone = f", {len(step.withdrawn)} withdrawn (no longer in their changed file)" if step.withdrawn else ""
+        _say(f"{len(step.files)} file(s): {res.added} new article(s), {res.skipped} already stored{gone}, "
              f"{len(res.failures)} failed; {res.events} events in {res.stories} stories -> {db}")
 
     try:

@@ -174,6 +174,18 @@ class Pipeline:
             out[copy] = by_id.get(original) or stored[original]
         return out
 
+    def withdraw(self, ids: Iterable[str]) -> list[str]:
+        """Remove stored articles (an input changed and no longer holds them); events follow on the next update.
+
+        Returns:
+            The ids removed (an article that other inputs copy is kept).
+        """
+        gone = self.store.withdraw(ids)
+        for aid in gone:
+            if self._duplicates is not None:
+                self._duplicates.remove(aid)  # a later input must not be taken for a copy of it
+        return gone
+
     def update_events(self, result: RunResult | None = None) -> None:
         """Place unclustered articles into events; re-summarise only the events that changed; extend stories.
 

@@ -225,6 +225,30 @@ class Store:
         row = self.db.execute(f"SELECT {','.join(_ARTICLE_COLS)} FROM articles WHERE id=?", (article_id,)).fetchone()
         return self._article(row) if row else None
 
+    def ids_from(self, path: str) -> set[str]:
+        """The ids of the articles read from one input file (its lines and records included: ``path:N``)."""
+        rows = self.db.execute("SELECT id FROM articles WHERE source = ? OR (substr(source, 1, ?) = ? AND "
+                               "substr(source, ?) NOT GLOB '*[^0-9]*')", (path, len(path) + 1, path + ":", len(path) + 2))
+        return {r[0] for r in rows}
+
+    def withdraw(self, ids: Iterable[str]) -> list[str]:
+        """Remove articles whose input no longer holds them, with their analysis and event membership.
+
+        An article other stored inputs copy stays: its content is still reported, by them.
+        Events are not rebuilt here (the next :meth:`Pipeline.update_events` re-summarises them).
+
+        Returns:
+            The ids removed.
+        """
+        ids = sorted(set(ids))
+        copied = {r[0] for r in self.db.execute("SELECT DISTINCT duplicate_of FROM articles WHERE duplicate_of IS NOT NULL")}
+        gone = [i for i in ids if i not in copied]
+        with self.transaction() as db:
+            for table, column in (("mentions", "article_id"), ("times", "article_id"), ("representations", "article_id"),
+                                  ("memberships", "article_id"), ("articles", "id")):
+                db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in gone])
+        return gone
+
     def copies(self) -> dict[str, str]:
         """Near-duplicate copy id -> the id of the original it copies."""
         return dict(self.db.execute("SELECT id, duplicate_of FROM articles WHERE duplicate_of IS NOT NULL ORDER BY added_at, id"))

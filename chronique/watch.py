@@ -5,7 +5,9 @@ and modification time, runs the pipeline on the files that are new or changed si
 saw them (table ``seen_files``), then records them as seen. An unchanged file is never read again;
 a file still being written (modified less than ``settle`` seconds ago) waits for a later pass. A run
 killed mid-pass leaves its files unrecorded, so the next pass reads them again, and articles already
-stored are skipped by their content id.
+stored are skipped by their content id. A file that changes replaces its earlier version: the articles it
+held and no longer holds are withdrawn from the store and their events (unless another input copies them,
+or the new version cannot be read at all). A file deleted from the folder keeps its articles.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ingest import input_kind
+from .ingest import input_kind, read_inputs
 from .pipeline import Pipeline, RunResult
+from .records import RawDocument
 
 __all__ = ["WatchPass", "changed_files", "watch", "watch_once"]
 
@@ -28,6 +31,7 @@ class WatchPass:
 
     files: list[str] = field(default_factory=list)
     result: RunResult | None = None
+    withdrawn: list[str] = field(default_factory=list)  # articles of earlier versions of changed files
 
 
 def changed_files(folder: Path, seen: dict[str, tuple[int, int]], settle: float = 0.0,
@@ -76,12 +80,28 @@ def watch_once(folder: Path, pipeline: Pipeline, settle: float = 0.0) -> WatchPa
     Returns:
         The files read and the run's result (None when nothing changed).
     """
-    todo = changed_files(folder, pipeline.store.seen_files(), settle)
+    seen = pipeline.store.seen_files()
+    todo = changed_files(folder, seen, settle)
     if not todo:
         return WatchPass()
+    # before the run, so that its one events update also drops what went; a run killed after this
+    # leaves the file unrecorded, and the next pass adds its new version
+    withdrawn = pipeline.withdraw(set().union(*(_stale(p, pipeline) for p in todo if p in seen)))
     result = pipeline.run(list(todo))
     pipeline.store.mark_seen(todo)
-    return WatchPass(list(todo), result)
+    return WatchPass(list(todo), result, withdrawn)
+
+
+def _stale(path: str, pipeline: Pipeline) -> set[str]:
+    """Ids of the articles a changed file held and no longer holds (none if it cannot be read now)."""
+    current = set()
+    for item in read_inputs([path], pipeline.max_bytes):
+        if not isinstance(item, RawDocument):
+            if item.source == path:
+                return set()  # unreadable as a whole (cut, over the cap...): keep the last good version
+            continue
+        current.add(item.id)
+    return pipeline.store.ids_from(path) - current
 
 
 def watch(folder: Path, pipeline: Pipeline, interval: float = 5.0, settle: float = 1.0,

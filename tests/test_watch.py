@@ -39,7 +39,48 @@ def test_new_changed_and_unchanged_files(tmp_path: Path) -> None:
     os.utime(inbox / "a.txt", ns=(time.time_ns(), time.time_ns() - 5 * 10**9))  # a changed signature, whatever the clock
     third = watch_once(inbox, pipe)
     assert sorted(Path(f).name for f in third.files) == ["a.txt", "c.txt"] and third.result and third.result.added == 2
-    assert len(pipe.store.articles()) == 4 and sum(len(e.article_ids) for e in pipe.store.events()) == 4
+    # a.txt's first version is gone from the store and from every event: the file no longer says it
+    assert len(third.withdrawn) == 1 and third.withdrawn[0] not in {a.id for a in pipe.store.articles()}
+    assert len(pipe.store.articles()) == 3 and sum(len(e.article_ids) for e in pipe.store.events()) == 3
+
+
+def _jsonl(path: Path, numbers: list[int]) -> None:
+    import json
+
+    path.write_text("".join(json.dumps({"title": f"Titre {n}", "text": article_text(n)}) + "\n" for n in numbers), "utf-8")
+    os.utime(path, ns=(time.time_ns(), time.time_ns() - 5 * 10**9 - numbers[-1]))  # a new signature each write
+
+
+def _watched_once(tmp_path: Path, fill) -> tuple[Path, Pipeline]:
+    """An inbox filled by ``fill`` and a pipeline that has watched it once."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    fill(inbox)
+    pipe = Pipeline(Store(tmp_path / "c.db"), embedder="hashing")
+    watch_once(inbox, pipe)
+    return inbox, pipe
+
+
+def test_a_changed_file_replaces_only_what_it_no_longer_holds(tmp_path: Path) -> None:
+    inbox, pipe = _watched_once(tmp_path, lambda inbox: _jsonl(inbox / "feed.jsonl", [1, 2, 3]))
+    before = {a.title: a.id for a in pipe.store.articles()}
+    _jsonl(inbox / "feed.jsonl", [1, 3, 4])  # line 2 replaced
+    step = watch_once(inbox, pipe)
+    assert step.withdrawn == [before["Titre 2"]]
+    assert sorted(a.title for a in pipe.store.articles()) == ["Titre 1", "Titre 3", "Titre 4"]
+    members = {i for e in pipe.store.events() for i in e.article_ids}
+    assert before["Titre 2"] not in members and {before["Titre 1"], before["Titre 3"]} <= members
+    hits = pipe.store.db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'title:2'").fetchall()
+    assert hits == []  # the search index forgets it too
+    assert not any(r.article_id == before["Titre 2"] for r in pipe.store.representations())
+
+
+def test_a_changed_file_that_cannot_be_read_keeps_its_last_version(tmp_path: Path) -> None:
+    inbox, pipe = _watched_once(tmp_path, lambda inbox: _write(inbox / "a.txt", 1))
+    (inbox / "a.txt").write_bytes(b"")
+    os.utime(inbox / "a.txt", ns=(time.time_ns(), time.time_ns() - 5 * 10**9))
+    step = watch_once(inbox, pipe)
+    assert step.withdrawn == [] and step.result and step.result.failures and len(pipe.store.articles()) == 1
 
 
 def test_files_still_being_written_wait(tmp_path: Path) -> None:
@@ -83,3 +124,14 @@ def test_ctrl_c_stops_the_loop_cleanly(tmp_path: Path) -> None:
         proc.kill()
     assert proc.returncode == 0 and "stopped" in rest and "Traceback" not in rest
     assert len(Store(db).articles()) == 1
+
+
+def test_a_changed_file_keeps_an_old_article_that_another_input_copies(tmp_path: Path) -> None:
+    inbox, pipe = _watched_once(tmp_path, lambda inbox: _write(inbox / "a.txt", 1))
+    (inbox / "b.txt").write_text(f"Republié : titre numéro 1\n\n{article_text(1)}\n", "utf-8")  # a republication of a.txt
+    watch_once(inbox, pipe)
+    assert any(a.duplicate_of for a in pipe.store.articles())
+    _write(inbox / "a.txt", 2)
+    os.utime(inbox / "a.txt", ns=(time.time_ns(), time.time_ns() - 5 * 10**9))
+    step = watch_once(inbox, pipe)
+    assert step.withdrawn == [] and len(pipe.store.articles()) == 3  # b.txt still reports the first version
