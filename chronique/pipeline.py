@@ -181,9 +181,8 @@ class Pipeline:
             The ids removed (an article that other inputs copy is kept).
         """
         gone = self.store.withdraw(ids)
-        for aid in gone:
-            if self._duplicates is not None:
-                self._duplicates.remove(aid)  # a later input must not be taken for a copy of it
+        for aid in gone if self._duplicates is not None else ():
+            self._duplicates.remove(aid)  # a later input must not be taken for a copy of it
         return gone
 
     def update_events(self, result: RunResult | None = None) -> None:

@@ -241,7 +241,11 @@ class Store:
             The ids removed.
         """
         ids = sorted(set(ids))
-        copied = {r[0] for r in self.db.execute("SELECT DISTINCT duplicate_of FROM articles WHERE duplicate_of IS NOT NULL")}
+        if not ids:
+            return []  # no write transaction for a watch pass with nothing to withdraw
+        # one pass over the table (duplicate_of has no index), returning only the ids asked about
+        copied = {r[0] for r in self.db.execute(
+            f"SELECT DISTINCT duplicate_of FROM articles WHERE duplicate_of IN ({','.join('?' * len(ids))})", ids)}
         gone = [i for i in ids if i not in copied]
         with self.transaction() as db:
             for table, column in (("mentions", "article_id"), ("times", "article_id"), ("representations", "article_id"),

@@ -30,9 +30,10 @@ from chronique.cluster import _cosine, pair_features
 from chronique.evaluate import bcubed, pearson, read_ecbplus
 from chronique.represent import lexical_weights, numbers
 from chronique.store import Store
+from chronique.summarize import split_sentences
 
 SIGNALS = ["lexical", "lead", "corpus", "entities", "participants", "embedding", "numbers"]
-Learner = Callable[[np.ndarray, np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]]
+Learner = Callable[[list[tuple[np.ndarray, np.ndarray]]], Callable[[np.ndarray], np.ndarray]]
 
 
 class Sets:
@@ -68,26 +69,16 @@ def _vector(f: dict, signals: list[str]) -> list[float]:
     return [*(v * same for v in vals), *(v * (1 - same) for v in vals), 1 - same]
 
 
-def logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """The shipped learner: a logistic regression (log-odds out)."""
-    coef, b = _weighted(x, y, w)
+def logistic(parts: list[tuple[np.ndarray, np.ndarray]]) -> Callable[[np.ndarray], np.ndarray]:
+    """The shipped learner: the training script's logistic regression (log-odds out)."""
+    coef, b = T._logistic(parts)
     return lambda z: z @ coef + b
-
-
-def _weighted(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, float]:
-    """T._logistic with explicit sample weights."""
-    from sklearn.linear_model import LogisticRegression
-
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    lr = LogisticRegression(C=T.C, max_iter=2000).fit((x - mean) / scale, y, sample_weight=w)
-    coef = lr.coef_[0] / scale
-    return coef, float(lr.intercept_[0] - coef @ mean)
 
 
 def _sklearn(model) -> Learner:
     """A scikit-learn classifier as a learner (log-odds out)."""
-    def learn(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    def learn(parts: list[tuple[np.ndarray, np.ndarray]]) -> Callable[[np.ndarray], np.ndarray]:
+        x, y, w = T.stack(parts)
         try:
             fitted = model().fit(x, y, sample_weight=w)
         except TypeError:
@@ -103,11 +94,7 @@ def _fit(parts: list[tuple[np.ndarray, np.ndarray]], n: int, learner: Learner) -
     """Same-language and cross-language models fitted apart, each set weighing the same, as in training."""
     sides = []
     for side, cols in ((0, slice(0, n)), (1, slice(n, 2 * n))):
-        rows = [(x[x[:, -1] == side][:, cols], y[x[:, -1] == side]) for x, y in parts]
-        rows = [r for r in rows if len(r[1])]
-        total = sum(len(r[1]) for r in rows)
-        w = np.concatenate([np.full(len(r[1]), total / (len(rows) * len(r[1]))) for r in rows])
-        sides.append((cols, learner(np.vstack([r[0] for r in rows]), np.concatenate([r[1] for r in rows]), w)))
+        sides.append((cols, learner([(x[x[:, -1] == side][:, cols], y[x[:, -1] == side]) for x, y in parts])))
 
     def score(x: np.ndarray) -> np.ndarray:
         out = np.zeros(len(x))
@@ -169,9 +156,6 @@ def _csls(sets: Sets, k: int) -> None:
     sets.add("csls", lambda name, f, p: 2 * f["embedding"] - radius[name][p[0]] - radius[name][p[1]])
 
 
-_SENTENCE = re.compile(r"(?<=[.!?»\"])\s+(?=[A-ZÀ-Ý«\"])|\n+")
-
-
 def _sentences(sets: Sets) -> None:
     """The best sentence-pair word cosine (corpus-weighted) of two articles."""
     vectors = {}
@@ -179,7 +163,7 @@ def _sentences(sets: Sets) -> None:
         idf = T.idf_of(reps)[1]
         for k, r in reps.items():
             out = []
-            for s in [s for s in _SENTENCE.split(sets.texts[k]) if len(s.split()) >= 4][:40]:
+            for s in [s for s in split_sentences(sets.texts[k]) if len(s.split()) >= 4][:40]:
                 w = {t: v * idf.get(t, 1.0) for t, v in lexical_weights(s, r.language).items()}
                 norm = sum(v * v for v in w.values()) ** 0.5 or 1.0
                 out.append({t: v / norm for t, v in w.items()})

@@ -138,12 +138,18 @@ def matrix(pairs: list, reps: dict, idf: dict, use_embedding: bool) -> np.ndarra
     return np.array([pair_vector(pair_features(reps[a], reps[b], *idf), use_embedding) for a, b, *_ in pairs])
 
 
-def _logistic(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, float]:
-    """Raw-scale coefficients and intercept of a logistic regression, each part (data set) weighing the same."""
+def stack(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, labels and sample weights of several data sets, each set weighing the same in all."""
     parts = [p for p in parts if len(p[1])]
     x = np.vstack([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     w = np.concatenate([np.full(len(p[1]), len(y) / (len(parts) * len(p[1]))) for p in parts])
+    return x, y, w
+
+
+def _logistic(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, float]:
+    """Raw-scale coefficients and intercept of a logistic regression, each part (data set) weighing the same."""
+    x, y, w = stack(parts)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     lr = LogisticRegression(C=C, max_iter=2000).fit((x - mean) / scale, y, sample_weight=w)
