@@ -58,13 +58,27 @@ def run(
     if not (paths or feed or urls):
         err.print("[red]error:[/] expected inputs: paths, --feed or --urls; got none")
         raise typer.Exit(2)
-    crawl = CrawlConfig(timeout=timeout, retries=retries, delay=delay, max_bytes=max_bytes,
-                        max_pages_per_host=max_pages_per_host, allow_private=allow_private)
+    crawl = CrawlConfig(
+        timeout=timeout,
+        retries=retries,
+        delay=delay,
+        max_bytes=max_bytes,
+        max_pages_per_host=max_pages_per_host,
+        allow_private=allow_private,
+    )
     try:
         store = Store(db)
         pipe = Pipeline(store, embedder=embedder, batch_size=batch_size, max_bytes=max_bytes)
-        with Progress(SpinnerColumn(), TextColumn("{task.description} {task.completed} inputs"), console=err,
-                      transient=True, disable=not err.is_terminal) as bar, Crawler(crawl) as crawler:
+        with (
+            Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description} {task.completed} inputs"),
+                console=err,
+                transient=True,
+                disable=not err.is_terminal,
+            ) as bar,
+            Crawler(crawl) as crawler,
+        ):
             task = bar.add_task("analysing")
             stats = IngestStats()
             extra = _web_documents(feed or [], urls or [], crawler, store, stats, max_bytes)
@@ -77,8 +91,9 @@ def run(
         raise typer.Exit(1)
 
 
-def _web_documents(feeds: list[str], url_files: list[Path], crawler: Crawler, store: Store, stats: IngestStats,
-                   max_bytes: int) -> Iterator[RawDocument | Failure]:
+def _web_documents(
+    feeds: list[str], url_files: list[Path], crawler: Crawler, store: Store, stats: IngestStats, max_bytes: int
+) -> Iterator[RawDocument | Failure]:
     """The pages of URL lists, then of feeds, fetched lazily and each at most once per store."""
     from .crawl import crawl as crawl_urls
     from .crawl import read_url_list
@@ -102,11 +117,12 @@ def _print_result(result: RunResult, store: Store, db: Path, fmt: Format) -> Non
     else:
         # A store of thousands of events would scroll by for minutes: show what this run changed, in its stories
         print_report(report, Console(), only=set(result.changed_events))
-        _say(f"{result.events - len(result.changed_events)} event(s) unchanged and not shown; "
-             f"`chronique report --db {db}` prints them all")
+        _say(f"{result.events - len(result.changed_events)} event(s) unchanged and not shown; `chronique report --db {db}` prints them all")
     passed = f", {result.not_articles} archive record(s) not articles" if result.not_articles else ""
-    _say(f"{result.added} new article(s) ({result.duplicates} near-duplicate), {result.skipped} already stored, "
-         f"{len(result.failures)} failed{passed}; {result.events} events in {result.stories} stories -> {db}")
+    _say(
+        f"{result.added} new article(s) ({result.duplicates} near-duplicate), {result.skipped} already stored, "
+        f"{len(result.failures)} failed{passed}; {result.events} events in {result.stories} stories -> {db}"
+    )
 
 
 def _say(text: str, style: str | None = None) -> None:
@@ -143,8 +159,10 @@ def watch(
         for f in res.failures:
             _say(f"skipped {f.source}: {f.reason}", "yellow")
         gone = f", {len(step.withdrawn)} withdrawn (no longer in their changed file)" if step.withdrawn else ""
-        _say(f"{len(step.files)} file(s): {res.added} new article(s), {res.skipped} already stored{gone}, "
-             f"{len(res.failures)} failed; {res.events} events in {res.stories} stories -> {db}")
+        _say(
+            f"{len(step.files)} file(s): {res.added} new article(s), {res.skipped} already stored{gone}, "
+            f"{len(res.failures)} failed; {res.events} events in {res.stories} stories -> {db}"
+        )
 
     try:
         pipe = Pipeline(Store(db), embedder=embedder, batch_size=batch_size, max_bytes=max_bytes)

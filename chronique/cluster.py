@@ -109,8 +109,20 @@ def find_duplicates(reps: list[Representation], known: list[Representation] = ()
 
 
 FEATURES = (
-    "lexical_same", "lead_same", "corpus_same", "entities_same", "participants_same", "embedding_same", "numbers_same",
-    "lexical_cross", "lead_cross", "corpus_cross", "entities_cross", "participants_cross", "embedding_cross", "numbers_cross",
+    "lexical_same",
+    "lead_same",
+    "corpus_same",
+    "entities_same",
+    "participants_same",
+    "embedding_same",
+    "numbers_same",
+    "lexical_cross",
+    "lead_cross",
+    "corpus_cross",
+    "entities_cross",
+    "participants_cross",
+    "embedding_cross",
+    "numbers_cross",
     "cross_language",
 )
 
@@ -124,8 +136,15 @@ def pair_vector(f: dict[str, float | None], use_embedding: bool = True) -> list[
     """
     same = float(f["same_language"] or 0.0)
     emb = f["embedding"] if use_embedding and f["embedding"] is not None else 0.0
-    sig = (f["lexical"] or 0.0, f["lead"] or 0.0, f["corpus"] or 0.0, f["entities"] or 0.0, f["participants"] or 0.0, emb,
-           min(2.0, f["numbers"] or 0.0) / 2)
+    sig = (
+        f["lexical"] or 0.0,
+        f["lead"] or 0.0,
+        f["corpus"] or 0.0,
+        f["entities"] or 0.0,
+        f["participants"] or 0.0,
+        emb,
+        min(2.0, f["numbers"] or 0.0) / 2,
+    )
     return [*(v * same for v in sig), *(v * (1 - same) for v in sig), 1 - same]
 
 
@@ -227,8 +246,7 @@ def reweighted_norm(v: dict[str, float], idf: dict[str, float]) -> float:
     return math.sqrt(sum((w * idf.get(k, 1.0)) ** 2 for k, w in v.items())) or 1.0
 
 
-def _reweighted_cosine(a: dict[str, float], b: dict[str, float], idf: dict[str, float],
-                       norms: tuple[float, float] | None = None) -> float:
+def _reweighted_cosine(a: dict[str, float], b: dict[str, float], idf: dict[str, float], norms: tuple[float, float] | None = None) -> float:
     """Cosine of two sparse vectors after multiplying each weight by the feature's corpus rarity."""
     na, nb = norms or (reweighted_norm(a, idf), reweighted_norm(b, idf))
     if len(a) > len(b):
@@ -262,8 +280,13 @@ def _gap_days(a: str | None, b: str | None) -> int | None:
     return abs((dt.date.fromisoformat(a) - dt.date.fromisoformat(b)).days)
 
 
-def pair_features(a: Representation, b: Representation, entity_idf: dict[str, float] | None = None,
-                  term_idf: dict[str, float] | None = None, term_norms: tuple[float, float] | None = None) -> dict[str, float | None]:
+def pair_features(
+    a: Representation,
+    b: Representation,
+    entity_idf: dict[str, float] | None = None,
+    term_idf: dict[str, float] | None = None,
+    term_norms: tuple[float, float] | None = None,
+) -> dict[str, float | None]:
     """The signals that decide whether two articles report one event.
 
     Args:
@@ -347,8 +370,11 @@ class EventClusterer:
         """(entity idf, term idf, reweighted norm by article), computed once per fitted set of articles."""
         if self._weights is None:
             n = max(1, len(self.reps_))
-            self._weights = ({e: math.log(1 + n / df) for e, df in self.entity_df_.items()},
-                             {t: math.log(1 + n / df) for t, df in self.term_df_.items()}, {})
+            self._weights = (
+                {e: math.log(1 + n / df) for e, df in self.entity_df_.items()},
+                {t: math.log(1 + n / df) for t, df in self.term_df_.items()},
+                {},
+            )
         return self._weights
 
     def entity_idf(self) -> dict[str, float]:

@@ -99,8 +99,7 @@ class Crawler:
     def __init__(self, config: CrawlConfig | None = None) -> None:
         self.config = config or CrawlConfig()
         timeout = httpx.Timeout(self.config.timeout)
-        self.client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
-                                   headers={"User-Agent": self.config.user_agent})
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, headers={"User-Agent": self.config.user_agent})
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
         self._last: dict[str, float] = {}
         self._pages: Counter[str] = Counter()
@@ -115,8 +114,9 @@ class Crawler:
         """Close the HTTP connections."""
         self.client.close()
 
-    def document(self, url: str, title: str | None = None, published: str | None = None,
-                 origin: str | None = None) -> RawDocument | Failure:
+    def document(
+        self, url: str, title: str | None = None, published: str | None = None, origin: str | None = None
+    ) -> RawDocument | Failure:
         """Fetch one article page as a document.
 
         Args:
@@ -158,8 +158,10 @@ class Crawler:
         host = _host(url)
         self._pages[host] += 1
         if self._pages[host] > self.config.max_pages_per_host:
-            raise RefusedError(url, f"expected at most {self.config.max_pages_per_host} pages from {host} in one run, "
-                                    "got more (raise --max-pages-per-host)")
+            raise RefusedError(
+                url,
+                f"expected at most {self.config.max_pages_per_host} pages from {host} in one run, got more (raise --max-pages-per-host)",
+            )
         current = url
         for _ in range(self.config.max_redirects + 1):
             if not self._robots_allow(current):
@@ -185,8 +187,9 @@ class Crawler:
                 answer = self._attempt(url, cap)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 if attempt == self.config.retries:
-                    raise FetchError(url, f"expected an answer within {self.config.timeout} s, got "
-                                          f"{_describe(exc)} after {attempt + 1} attempt(s)") from None
+                    raise FetchError(
+                        url, f"expected an answer within {self.config.timeout} s, got {_describe(exc)} after {attempt + 1} attempt(s)"
+                    ) from None
             else:
                 if answer.status < 500 or attempt == self.config.retries:
                     return answer
@@ -237,8 +240,9 @@ class Crawler:
             if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
                 ip = ip.ipv4_mapped
             if not ip.is_global or ip.is_multicast:
-                raise RefusedError(url, f"expected a public address, got {host} -> {ip} (private, loopback or link-local; "
-                                        "--allow-private crawls it)")
+                raise RefusedError(
+                    url, f"expected a public address, got {host} -> {ip} (private, loopback or link-local; --allow-private crawls it)"
+                )
 
     # -- robots.txt -------------------------------------------------------------------------
     def _robots_allow(self, url: str) -> bool:
@@ -265,8 +269,9 @@ class Crawler:
         return parser
 
 
-def crawl(urls: Iterable[str | Failure], crawler: Crawler, known_url: Callable[[str], bool],
-          stats: IngestStats | None = None) -> Iterator[RawDocument | Failure]:
+def crawl(
+    urls: Iterable[str | Failure], crawler: Crawler, known_url: Callable[[str], bool], stats: IngestStats | None = None
+) -> Iterator[RawDocument | Failure]:
     """Fetch each URL not stored yet, once.
 
     Args:

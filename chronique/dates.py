@@ -30,17 +30,22 @@ _WEEKDAYS = {
 }
 _WEEKDAY_WORD = re.compile(r"(?P<wd>" + "|".join(_WEEKDAYS) + r")", re.I)
 _DAY_OFFSETS = {
-    **dict.fromkeys(["aujourd'hui", "aujourd’hui", "ce matin", "ce soir", "today", "this morning", "tonight",
-                     "heute", "hoy", "esta mañana"], 0),
+    **dict.fromkeys(
+        ["aujourd'hui", "aujourd’hui", "ce matin", "ce soir", "today", "this morning", "tonight", "heute", "hoy", "esta mañana"], 0
+    ),
     **dict.fromkeys(["hier", "yesterday", "gestern", "ayer", "anoche", "cette nuit", "last night"], -1),
     **dict.fromkeys(["avant-hier", "vorgestern", "anteayer"], -2),
 }
 _NUMBERS = {
     **dict.fromkeys(["un", "une", "one", "a", "an", "ein", "einem", "einer", "uno", "una", "un"], 1),
-    **dict.fromkeys(["deux", "two", "zwei", "dos"], 2), **dict.fromkeys(["trois", "three", "drei", "tres"], 3),
-    **dict.fromkeys(["quatre", "four", "vier", "cuatro"], 4), **dict.fromkeys(["cinq", "five", "fünf", "cinco"], 5),
-    **dict.fromkeys(["six", "sechs", "seis"], 6), **dict.fromkeys(["sept", "seven", "sieben", "siete"], 7),
-    **dict.fromkeys(["huit", "eight", "acht", "ocho"], 8), **dict.fromkeys(["dix", "ten", "zehn", "diez"], 10),
+    **dict.fromkeys(["deux", "two", "zwei", "dos"], 2),
+    **dict.fromkeys(["trois", "three", "drei", "tres"], 3),
+    **dict.fromkeys(["quatre", "four", "vier", "cuatro"], 4),
+    **dict.fromkeys(["cinq", "five", "fünf", "cinco"], 5),
+    **dict.fromkeys(["six", "sechs", "seis"], 6),
+    **dict.fromkeys(["sept", "seven", "sieben", "siete"], 7),
+    **dict.fromkeys(["huit", "eight", "acht", "ocho"], 8),
+    **dict.fromkeys(["dix", "ten", "zehn", "diez"], 10),
 }
 _UNITS = {
     **dict.fromkeys(["jour", "jours", "day", "days", "tag", "tagen", "tage", "día", "días", "dia", "dias"], "days"),
@@ -60,17 +65,32 @@ _HEDGE = (
     r"|fast|etwa|mehr als|rund|casi|cerca de|más de|unos?|unas?)\s+)?"
 )
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("explicit", re.compile(
-        rf"\b(?:(?:le |the |am |el |den )?(?:1er|\d{{1,2}})(?:\.|er|st|nd|rd|th)?(?: de)? (?:{_MONTH_WORDS})(?:,?(?: de)? (?:19|20)\d\d)?"
-        rf"|(?:{_MONTH_WORDS}) \d{{1,2}}(?:st|nd|rd|th)?(?:,? (?:19|20)\d\d)?|(?:19|20)\d\d-\d\d-\d\d)\b", re.I)),
-    ("ago", re.compile(
-        rf"\b(?:il y a {_HEDGE}(?P<n1>{_NUM}) (?P<u1>\w+)|(?:vor|hace) {_HEDGE}(?P<n2>{_NUM}) (?P<u2>\w+)"
-        rf"|{_HEDGE}(?P<n3>{_NUM}) (?P<u3>\w+) ago)\b", re.I)),
+    (
+        "explicit",
+        re.compile(
+            rf"\b(?:(?:le |the |am |el |den )?(?:1er|\d{{1,2}})(?:\.|er|st|nd|rd|th)?(?: de)? (?:{_MONTH_WORDS})(?:,?(?: de)? (?:19|20)\d\d)?"
+            rf"|(?:{_MONTH_WORDS}) \d{{1,2}}(?:st|nd|rd|th)?(?:,? (?:19|20)\d\d)?|(?:19|20)\d\d-\d\d-\d\d)\b",
+            re.I,
+        ),
+    ),
+    (
+        "ago",
+        re.compile(
+            rf"\b(?:il y a {_HEDGE}(?P<n1>{_NUM}) (?P<u1>\w+)|(?:vor|hace) {_HEDGE}(?P<n2>{_NUM}) (?P<u2>\w+)"
+            rf"|{_HEDGE}(?P<n3>{_NUM}) (?P<u3>\w+) ago)\b",
+            re.I,
+        ),
+    ),
     ("offset", re.compile(r"\b(?:" + "|".join(re.escape(k) for k in sorted(_DAY_OFFSETS, key=len, reverse=True)) + r")\b", re.I)),
     ("weekday", re.compile(r"\b(?:(?:last|on|am|el|le|ce|this|dieser|diesen)\s+)?(?P<wd>" + "|".join(_WEEKDAYS) + r")\b", re.I)),
-    ("last-period", re.compile(
-        r"\b(?:la semaine dernière|le mois dernier|last week|last month|letzte[n]? woche|vergangene[n]? woche"
-        r"|letzten monat|la semana pasada|el mes pasado)\b", re.I)),
+    (
+        "last-period",
+        re.compile(
+            r"\b(?:la semaine dernière|le mois dernier|last week|last month|letzte[n]? woche|vergangene[n]? woche"
+            r"|letzten monat|la semana pasada|el mes pasado)\b",
+            re.I,
+        ),
+    ),
 ]
 _DAY = dt.timedelta(days=1)
 
@@ -232,10 +252,14 @@ def event_weekday(article: Article, lead_chars: int = 700) -> int | None:
     """
     if article.published or article.event_date:
         return None  # a calendar date says more, and the date rules use it
-    days = [_WEEKDAYS[m["wd"].lower()] for t in article.times if t.rule == "weekday"
-            for m in [_WEEKDAY_WORD.search(t.text)] if m]
-    lead = [_WEEKDAYS[m["wd"].lower()] for t in article.times if t.rule == "weekday" and t.start < lead_chars
-            for m in [_WEEKDAY_WORD.search(t.text)] if m]
+    days = [_WEEKDAYS[m["wd"].lower()] for t in article.times if t.rule == "weekday" for m in [_WEEKDAY_WORD.search(t.text)] if m]
+    lead = [
+        _WEEKDAYS[m["wd"].lower()]
+        for t in article.times
+        if t.rule == "weekday" and t.start < lead_chars
+        for m in [_WEEKDAY_WORD.search(t.text)]
+        if m
+    ]
     if lead:
         return lead[0]
     return max(days, key=lambda d: (days.count(d), -days.index(d))) if days else None

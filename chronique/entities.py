@@ -38,8 +38,22 @@ _LEADING = re.compile(
 )
 _LATIN = re.compile(r"[A-Za-zÀ-ÿ]")
 _TITLE_WORDS = {
-    "premier", "ministre", "président", "presidente", "president", "secrétaire", "secretary", "chancelier",
-    "porte-parole", "général", "chef", "directeur", "minister", "chancellor", "spokesman", "spokeswoman",
+    "premier",
+    "ministre",
+    "président",
+    "presidente",
+    "president",
+    "secrétaire",
+    "secretary",
+    "chancelier",
+    "porte-parole",
+    "général",
+    "chef",
+    "directeur",
+    "minister",
+    "chancellor",
+    "spokesman",
+    "spokeswoman",
 }
 _LABELS = {"PER": "PER", "PERSON": "PER", "ORG": "ORG", "LOC": "LOC", "GPE": "LOC", "MISC": "MISC"}
 
@@ -327,7 +341,7 @@ def _mentions(article_id: str, doc, language: str) -> list[Mention]:
                 continue
         m = _ELISION.match(text) or _LEADING.match(text)
         while m:
-            text, start = text[m.end():], start + m.end()
+            text, start = text[m.end() :], start + m.end()
             m = _ELISION.match(text) or _LEADING.match(text)
         text = text.strip(" .,;:«»\"“”’'")
         label = _LABELS.get(raw_label, "MISC")
@@ -339,8 +353,11 @@ def _mentions(article_id: str, doc, language: str) -> list[Mention]:
         out.append(Mention(article_id, start, start + len(text), text, label, ident))
     people = {m.entity_id.rsplit(" ", 1)[-1] for m in out if m.label == "PER"}
     for m in out:  # a surname the model mislabelled elsewhere in the article ("Peskov" as a place)
-        if m.label != "PER" and " " not in m.text and f"PER:{skeleton(m.text)}" in {f"PER:{p[4:]}" for p in people} | {
-            f"PER:{p}" for p in people}:
+        if (
+            m.label != "PER"
+            and " " not in m.text
+            and f"PER:{skeleton(m.text)}" in {f"PER:{p[4:]}" for p in people} | {f"PER:{p}" for p in people}
+        ):
             m.label, m.entity_id = "PER", f"PER:{skeleton(m.text)}"
     return out
 

@@ -307,8 +307,7 @@ def agglomerative_labels(vectors: Any, distance_threshold: float) -> list[int]:
     dense = vectors.toarray() if hasattr(vectors, "toarray") else np.asarray(vectors)
     if dense.shape[0] < 2:
         return [0] * dense.shape[0]
-    model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
-                                    distance_threshold=distance_threshold)
+    model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average", distance_threshold=distance_threshold)
     return [int(x) for x in model.fit_predict(dense)]
 
 
@@ -357,11 +356,11 @@ def _with_held_out(baselines: dict, embedder: str, key: str, how: str, notes: li
     return {"chronique-held-out": held, **baselines}
 
 
-def _result(dataset: str, metrics: dict, baselines: dict | None = None, notes: list[str] | None = None,
-            failures: list[str] | None = None) -> dict:
+def _result(
+    dataset: str, metrics: dict, baselines: dict | None = None, notes: list[str] | None = None, failures: list[str] | None = None
+) -> dict:
     """Assemble a result dictionary."""
-    return {"dataset": dataset, "metrics": metrics, "baselines": baselines or {}, "notes": notes or [],
-            "failures": failures or []}
+    return {"dataset": dataset, "metrics": metrics, "baselines": baselines or {}, "notes": notes or [], "failures": failures or []}
 
 
 def _file(path: Path, default_name: str) -> Path:
@@ -397,8 +396,10 @@ def _failure_lines(run: RunResult, examples: int = 3) -> list[str]:
     by_reason: dict[str, list[str]] = {}
     for f in run.failures:
         by_reason.setdefault(f.reason, []).append(f.source)
-    return [f"pipeline dropped {len(srcs)} input(s): {reason} (e.g. {', '.join(srcs[:examples])})"
-            for reason, srcs in sorted(by_reason.items(), key=lambda kv: -len(kv[1]))]
+    return [
+        f"pipeline dropped {len(srcs)} input(s): {reason} (e.g. {', '.join(srcs[:examples])})"
+        for reason, srcs in sorted(by_reason.items(), key=lambda kv: -len(kv[1]))
+    ]
 
 
 # -- ECB+ ----------------------------------------------------------------------------------------
@@ -523,10 +524,14 @@ def _run_ecbplus(path: Path, embedder: str, limit: int | None) -> dict:
     ]
     scored = {name: clustering_metrics(labels, gold) for name, labels in baselines.items()}
     if limit is None:
-        scored = _with_held_out(scored, pipe.embedder.name, "ecbplus_leave_one_topic_out",
-                                "each topic clustered by a pair model fitted without that topic", notes)
-    return _result("ecbplus", clustering_metrics(pred, gold), scored,
-                   notes, _failure_lines(run) + cluster_errors(pred, gold))
+        scored = _with_held_out(
+            scored,
+            pipe.embedder.name,
+            "ecbplus_leave_one_topic_out",
+            "each topic clustered by a pair model fitted without that topic",
+            notes,
+        )
+    return _result("ecbplus", clustering_metrics(pred, gold), scored, notes, _failure_lines(run) + cluster_errors(pred, gold))
 
 
 def cluster_errors(pred: Labels, gold: Labels, top: int = 10) -> list[str]:
@@ -555,8 +560,7 @@ def cluster_errors(pred: Labels, gold: Labels, top: int = 10) -> list[str]:
     for label, preds in by_gold.items():
         if len(preds) > 1:
             sizes = ", ".join(str(n) for _, n in preds.most_common())
-            errors.append((sum(preds.values()) - max(preds.values()), f"split: {label} over {len(preds)} clusters "
-                                                                       f"(sizes {sizes})"))
+            errors.append((sum(preds.values()) - max(preds.values()), f"split: {label} over {len(preds)} clusters (sizes {sizes})"))
     errors.sort(key=lambda e: (-e[0], e[1]))
     return [line for _, line in errors[:top]]
 
@@ -599,8 +603,7 @@ def read_semeval(path: str | Path, limit: int | None = None) -> list[SemevalPair
     reader = csv.DictReader(_read_text(Path(path)).splitlines(keepends=True))
     missing = _SEMEVAL_COLUMNS - set(reader.fieldnames or [])
     if missing:
-        raise InputError(str(path), f"expected columns {sorted(_SEMEVAL_COLUMNS)}, got {reader.fieldnames} "
-                                    f"(missing {sorted(missing)})")
+        raise InputError(str(path), f"expected columns {sorted(_SEMEVAL_COLUMNS)}, got {reader.fieldnames} (missing {sorted(missing)})")
     pairs = []
     for lineno, row in enumerate(reader, start=2):
         if limit is not None and len(pairs) >= limit:
@@ -609,8 +612,9 @@ def read_semeval(path: str | Path, limit: int | None = None) -> list[SemevalPair
             overall = float(row["Overall"])
         except (TypeError, ValueError):
             raise InputError(f"{path}:{lineno}", f"expected a number in 'Overall', got {row['Overall']!r}") from None
-        pairs.append(SemevalPair(row["pair_id"], row["lang1"].strip().lower(), row["lang2"].strip().lower(),
-                                 row["text1"], row["text2"], overall))
+        pairs.append(
+            SemevalPair(row["pair_id"], row["lang1"].strip().lower(), row["lang2"].strip().lower(), row["text1"], row["text2"], overall)
+        )
     return pairs
 
 
@@ -642,8 +646,9 @@ def _pipeline_scorer(store: Store) -> Callable[[str, str], float | None]:
     return score
 
 
-def correlation_metrics(pairs: Sequence[SemevalPair], scores: Sequence[float | None],
-                        scored: Sequence[bool] | None = None) -> dict[str, float | int]:
+def correlation_metrics(
+    pairs: Sequence[SemevalPair], scores: Sequence[float | None], scored: Sequence[bool] | None = None
+) -> dict[str, float | int]:
     """Pearson correlation of similarities with the negated Overall score, overall and per language pair.
 
     Args:
@@ -659,8 +664,7 @@ def correlation_metrics(pairs: Sequence[SemevalPair], scores: Sequence[float | N
     mask = list(scored) if scored is not None else [s is not None for s in scores]
     out: dict[str, float | int] = {
         "pearson": pearson(values, gold),
-        "pearson_scored": pearson([v for v, m in zip(values, mask, strict=True) if m],
-                                  [g for g, m in zip(gold, mask, strict=True) if m]),
+        "pearson_scored": pearson([v for v, m in zip(values, mask, strict=True) if m], [g for g, m in zip(gold, mask, strict=True) if m]),
     }
     for langs in sorted({p.languages for p in pairs}):
         idx = [i for i, p in enumerate(pairs) if p.languages == langs]
@@ -698,16 +702,19 @@ def _run_semeval(path: Path, embedder: str, limit: int | None) -> dict:
     weakest = _weakest_languages(correlation_metrics(pairs, ours))
     scored = {"word-tfidf": correlation_metrics(pairs, word, mask), "embedding": correlation_metrics(pairs, emb, mask)}
     if limit is None:
-        scored = _with_held_out(scored, pipe.embedder.name, "semeval_5_fold",
-                                "each fifth of the pairs scored by a pair model fitted without it", notes)
-    return _result("semeval2022", correlation_metrics(pairs, ours), scored,
-                   notes, _failure_lines(run) + weakest)
+        scored = _with_held_out(
+            scored, pipe.embedder.name, "semeval_5_fold", "each fifth of the pairs scored by a pair model fitted without it", notes
+        )
+    return _result("semeval2022", correlation_metrics(pairs, ours), scored, notes, _failure_lines(run) + weakest)
 
 
 def _weakest_languages(metrics: Mapping[str, float | int], top: int = 5) -> list[str]:
     """The language pairs with the lowest correlation, as failure lines."""
-    per = [(v, k.removeprefix("pearson_")) for k, v in metrics.items()
-           if k.startswith("pearson_") and k != "pearson_scored" and not math.isnan(v)]
+    per = [
+        (v, k.removeprefix("pearson_"))
+        for k, v in metrics.items()
+        if k.startswith("pearson_") and k != "pearson_scored" and not math.isnan(v)
+    ]
     return [f"weak language pair: {langs} pearson {v:.3f}" for v, langs in sorted(per)[:top]]
 
 
@@ -762,14 +769,15 @@ def _run_extraction(path: Path, embedder: str, limit: int | None) -> dict:
         theirs.append(shingle_counts(trafilatura.extract(html) or "", truth))
         per_doc.append((key, *(f(*ours[-1]) for f in (_precision, _recall))))
     worst = sorted(per_doc, key=lambda d: _f1(d[1], d[2]))[:8]
-    notes = [f"{len(ours)} pages; metric: the Zyte benchmark's word 4-gram shingles (case kept, \\w+ tokens)",
-             "chronique: chronique.clean.clean_html(html).text (body only); baseline: trafilatura.extract(html)",
-             "CHOSEN ON THIS SET: chronique's extraction settings (trafilatura favor_precision and include_tables, "
-             "repeated lines dropped only in the page head, timestamp lines as chrome) were picked looking at this "
-             "benchmark (F1 0.955 before, with the old settings); the score is in-sample"]
+    notes = [
+        f"{len(ours)} pages; metric: the Zyte benchmark's word 4-gram shingles (case kept, \\w+ tokens)",
+        "chronique: chronique.clean.clean_html(html).text (body only); baseline: trafilatura.extract(html)",
+        "CHOSEN ON THIS SET: chronique's extraction settings (trafilatura favor_precision and include_tables, "
+        "repeated lines dropped only in the page head, timestamp lines as chrome) were picked looking at this "
+        "benchmark (F1 0.955 before, with the old settings); the score is in-sample",
+    ]
     failures = [f"low extraction score: {key} precision {p:.2f} recall {r:.2f}" for key, p, r in worst]
-    return _result("article-extraction", _extraction_metrics(ours),
-                   {"trafilatura": _extraction_metrics(theirs)}, notes, failures)
+    return _result("article-extraction", _extraction_metrics(ours), {"trafilatura": _extraction_metrics(theirs)}, notes, failures)
 
 
 def _extraction_metrics(counts: list[tuple[int, int, int]]) -> dict[str, float | int]:
@@ -791,8 +799,7 @@ SEED_CHROME = [
     ("003", "READ Elon Musk"),
     ("004", "Soutenez-nous maintenant"),
 ]
-SEED_GOLD = {"000": "austin-shoigu", "001": "austin-shoigu", "002": "austin-shoigu", "003": "no-contact",
-             "004": "biden-putin"}
+SEED_GOLD = {"000": "austin-shoigu", "001": "austin-shoigu", "002": "austin-shoigu", "003": "no-contact", "004": "biden-putin"}
 
 
 def _squash(text: str) -> str:
@@ -814,8 +821,10 @@ def _seed_checks(store: Store) -> tuple[dict[str, str | None], list[tuple[str, b
         ("000, 001, 002 are one event", same("000", "001", "002")),
         ("003 is an event of its own", alone("003")),
         ("004 is an event of its own", alone("004")),
-        ("000-003 are one story", story_of.get(event_of.get("000")) is not None
-         and story_of.get(event_of.get("000")) == story_of.get(event_of.get("003"))),
+        (
+            "000-003 are one story",
+            story_of.get(event_of.get("000")) is not None and story_of.get(event_of.get("000")) == story_of.get(event_of.get("003")),
+        ),
         ("000-002 event dated 2022-05-13", date.get("000") == "2022-05-13"),
         ("003 event dated in 2022-03", (date.get("003") or "").startswith("2022-03")),
         ("004 event dated 2021-12-30", date.get("004") == "2021-12-30"),
@@ -838,8 +847,7 @@ def _run_seeds(path: Path, embedder: str, limit: int | None) -> dict:
     event_of, checks = _seed_checks(pipe.store)
     pred = {k: e for k, e in event_of.items() if e is not None}
     failed = [name for name, ok in checks if not ok]
-    metrics = {"bcubed_f1": bcubed(pred, SEED_GOLD)[2], "checks_passed": len(checks) - len(failed),
-               "checks_total": len(checks)}
+    metrics = {"bcubed_f1": bcubed(pred, SEED_GOLD)[2], "checks_passed": len(checks) - len(failed), "checks_total": len(checks)}
     notes = [f"embedder {pipe.embedder.name}; 'limit' does not apply to the five seeds"]
     notes += [f"failed check: {name}" for name in failed]
     return _result("seeds", metrics, {}, notes, _failure_lines(run))
@@ -872,8 +880,7 @@ def format_table(result: dict) -> str:
     table = [["metric", *columns]] + [[row, *(_cell(m.get(row)) for m in columns.values())] for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     lines = [f"dataset: {result['dataset']}"]
-    lines += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-              for r in table]
+    lines += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in table]
     for title in ("notes", "failures"):
         if result.get(title):
             lines += [f"{title}:", *(f"- {x}" for x in result[title])]

@@ -62,8 +62,13 @@ def read_feed(source: str, crawler: Crawler, max_bytes: int = DEFAULT_MAX_BYTES)
         yield FeedItem(urljoin(source, link) if is_url else link, entry.get("title") or None, _entry_date(entry))
 
 
-def feed_documents(sources: Iterable[str], crawler: Crawler, known_url: Callable[[str], bool],
-                   stats: IngestStats | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RawDocument | Failure]:
+def feed_documents(
+    sources: Iterable[str],
+    crawler: Crawler,
+    known_url: Callable[[str], bool],
+    stats: IngestStats | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Iterator[RawDocument | Failure]:
     """Fetch the pages that feeds link to, each once, skipping those the store already holds.
 
     Args:

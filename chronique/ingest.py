@@ -33,7 +33,14 @@ from .errors import (
 from .records import Failure, RawDocument, content_id
 
 __all__ = [
-    "DEFAULT_MAX_BYTES", "INPUT_SUFFIXES", "IngestStats", "as_failure", "decode_bytes", "decode_page", "input_kind", "read_capped",
+    "DEFAULT_MAX_BYTES",
+    "INPUT_SUFFIXES",
+    "IngestStats",
+    "as_failure",
+    "decode_bytes",
+    "decode_page",
+    "input_kind",
+    "read_capped",
     "read_inputs",
 ]
 
@@ -148,9 +155,7 @@ def _parse_sidecar(path: Path, text: str) -> tuple[dict[str, dict[str, str]], li
             try:
                 entry["published"] = normalise_date(published)
             except ValueError:
-                failures.append(
-                    Failure(f"{path}:{lineno}", f"expected an ISO date (YYYY-MM-DD) in 'published', got {published!r}")
-                )
+                failures.append(Failure(f"{path}:{lineno}", f"expected an ISO date (YYYY-MM-DD) in 'published', got {published!r}"))
         meta[name] = entry
     return meta, failures
 
@@ -217,9 +222,7 @@ def decode_bytes(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise EncodingError(
-            source, f"expected UTF-8 text, got an invalid byte 0x{data[exc.start]:02x} at offset {exc.start}"
-        ) from None
+        raise EncodingError(source, f"expected UTF-8 text, got an invalid byte 0x{data[exc.start]:02x} at offset {exc.start}") from None
 
 
 def decode_page(data: bytes, source: str, content_type: str | None = None) -> str:
@@ -307,9 +310,7 @@ def _check_text(data: bytes, source: str) -> None:
         raise BinaryInputError(source, "expected text, got binary data")
 
 
-def _read_file(
-    path: Path, meta: dict[str, str], max_bytes: int, stats: IngestStats, explicit: bool
-) -> Iterator[RawDocument | Failure]:
+def _read_file(path: Path, meta: dict[str, str], max_bytes: int, stats: IngestStats, explicit: bool) -> Iterator[RawDocument | Failure]:
     """Read one file into documents, turning its problems into failures."""
     source = str(path)
     kind = input_kind(path)
@@ -400,9 +401,7 @@ def _json_record(name: str, obj: object, meta: dict[str, str]) -> RawDocument:
         try:
             doc.published, doc.published_origin = normalise_date(obj["published"]), "json"
         except ValueError:
-            raise MalformedRecordError(
-                name, f"expected an ISO date in 'published', got {obj['published']!r}"
-            ) from None
+            raise MalformedRecordError(name, f"expected an ISO date in 'published', got {obj['published']!r}") from None
     return doc
 
 

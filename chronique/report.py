@@ -25,19 +25,31 @@ def build_report(store: Store) -> dict[str, Any]:
     events = []
     for ev in store.events():
         members = sorted((arts[i] for i in ev.article_ids if i in arts), key=lambda a: (a.published or "", a.source))
-        events.append({
-            "id": ev.id,
-            "headline": ev.headline,
-            "date": ev.date,
-            "date_evidence": ev.date_evidence,
-            "summary": " ".join(s.text for s in ev.summary),
-            "summary_sentences": [{"text": s.text, "articles": s.article_ids} for s in ev.summary],
-            "entities": [{"id": e, "name": names.get(e, ("", e))[1], "type": names.get(e, (e.split(":")[0], ""))[0]}
-                         for e in ev.entities],
-            "articles": [{"id": a.id, "source": a.source, "title": a.title, "published": a.published,
-                          "language": a.language, "duplicate_of": a.duplicate_of} for a in members],
-            "story": ev.story_id,
-        })
+        events.append(
+            {
+                "id": ev.id,
+                "headline": ev.headline,
+                "date": ev.date,
+                "date_evidence": ev.date_evidence,
+                "summary": " ".join(s.text for s in ev.summary),
+                "summary_sentences": [{"text": s.text, "articles": s.article_ids} for s in ev.summary],
+                "entities": [
+                    {"id": e, "name": names.get(e, ("", e))[1], "type": names.get(e, (e.split(":")[0], ""))[0]} for e in ev.entities
+                ],
+                "articles": [
+                    {
+                        "id": a.id,
+                        "source": a.source,
+                        "title": a.title,
+                        "published": a.published,
+                        "language": a.language,
+                        "duplicate_of": a.duplicate_of,
+                    }
+                    for a in members
+                ],
+                "story": ev.story_id,
+            }
+        )
     stories = [{"id": s.id, "title": s.title, "events": s.event_ids} for s in store.stories()]
     stories.sort(key=lambda s: _latest(s, events), reverse=True)
     return {"events": events, "stories": stories}

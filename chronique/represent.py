@@ -298,8 +298,9 @@ def embedding_text(article: Article, chars: int = 320) -> str:
     return f"{article.title}\n{lead}"
 
 
-def represent(articles: list[Article], embedder: Embedder, vectors: np.ndarray | None = None,
-              signatures: dict[str, MinHash] | None = None) -> list[Representation]:
+def represent(
+    articles: list[Article], embedder: Embedder, vectors: np.ndarray | None = None, signatures: dict[str, MinHash] | None = None
+) -> list[Representation]:
     """Build the representations of a batch of analysed articles.
 
     Args:
@@ -318,9 +319,15 @@ def represent(articles: list[Article], embedder: Embedder, vectors: np.ndarray |
         full = f"{art.title}\n{art.text}"
         reps.append(
             Representation(
-                art.id, art.language, art.event_date, lexical_weights(full, art.language),
+                art.id,
+                art.language,
+                art.event_date,
+                lexical_weights(full, art.language),
                 lexical_weights(embedding_text(art, 400), art.language),
-                entity_profile(art), numbers(art.text), (signatures or {}).get(art.id) or minhash(art.text), vec,
+                entity_profile(art),
+                numbers(art.text),
+                (signatures or {}).get(art.id) or minhash(art.text),
+                vec,
                 event_weekday(art),
             )
         )

@@ -92,8 +92,24 @@ END;
 """
 _REP_COLS = "article_id, language, date, lexical, lead, entities, numbers, minhash, embedding, weekday"
 _ARTICLE_COLS = [
-    "id", "source", "fmt", "title", "text", "url", "published", "published_origin", "language", "language_score",
-    "site", "author", "removed", "page_date", "event_date", "event_date_evidence", "duplicate_of", "notes",
+    "id",
+    "source",
+    "fmt",
+    "title",
+    "text",
+    "url",
+    "published",
+    "published_origin",
+    "language",
+    "language_score",
+    "site",
+    "author",
+    "removed",
+    "page_date",
+    "event_date",
+    "event_date_evidence",
+    "duplicate_of",
+    "notes",
 ]
 
 
@@ -195,9 +211,18 @@ class Store:
             for r in (r for r in reps if r.article_id not in present):
                 db.execute(
                     f"INSERT OR REPLACE INTO representations ({_REP_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (r.article_id, r.language, r.date, json.dumps(r.lexical), json.dumps(r.lead), json.dumps(r.entities),
-                     json.dumps(sorted(r.numbers)), r.minhash.hashvalues.astype(np.uint64).tobytes(),
-                     np.asarray(r.embedding, np.float32).tobytes(), r.weekday),
+                    (
+                        r.article_id,
+                        r.language,
+                        r.date,
+                        json.dumps(r.lexical),
+                        json.dumps(r.lead),
+                        json.dumps(r.entities),
+                        json.dumps(sorted(r.numbers)),
+                        r.minhash.hashvalues.astype(np.uint64).tobytes(),
+                        np.asarray(r.embedding, np.float32).tobytes(),
+                        r.weekday,
+                    ),
                 )
             self._record_failures(db, failures, now)
 
@@ -227,8 +252,10 @@ class Store:
 
     def ids_from(self, path: str) -> set[str]:
         """The ids of the articles read from one input file (its lines and records included: ``path:N``)."""
-        rows = self.db.execute("SELECT id FROM articles WHERE source = ? OR (substr(source, 1, ?) = ? AND "
-                               "substr(source, ?) NOT GLOB '*[^0-9]*')", (path, len(path) + 1, path + ":", len(path) + 2))
+        rows = self.db.execute(
+            "SELECT id FROM articles WHERE source = ? OR (substr(source, 1, ?) = ? AND substr(source, ?) NOT GLOB '*[^0-9]*')",
+            (path, len(path) + 1, path + ":", len(path) + 2),
+        )
         return {r[0] for r in rows}
 
     def withdraw(self, ids: Iterable[str]) -> list[str]:
@@ -244,12 +271,19 @@ class Store:
         if not ids:
             return []  # no write transaction for a watch pass with nothing to withdraw
         # one pass over the table (duplicate_of has no index), returning only the ids asked about
-        copied = {r[0] for r in self.db.execute(
-            f"SELECT DISTINCT duplicate_of FROM articles WHERE duplicate_of IN ({','.join('?' * len(ids))})", ids)}
+        copied = {
+            r[0]
+            for r in self.db.execute(f"SELECT DISTINCT duplicate_of FROM articles WHERE duplicate_of IN ({','.join('?' * len(ids))})", ids)
+        }
         gone = [i for i in ids if i not in copied]
         with self.transaction() as db:
-            for table, column in (("mentions", "article_id"), ("times", "article_id"), ("representations", "article_id"),
-                                  ("memberships", "article_id"), ("articles", "id")):
+            for table, column in (
+                ("mentions", "article_id"),
+                ("times", "article_id"),
+                ("representations", "article_id"),
+                ("memberships", "article_id"),
+                ("articles", "id"),
+            ):
                 db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in gone])
         return gone
 
@@ -268,11 +302,18 @@ class Store:
         data["removed"], data["notes"] = json.loads(data["removed"]), json.loads(data["notes"])
         art = Article(**data)
         if details:
-            art.mentions = [Mention(*r) for r in self.db.execute(
-                "SELECT article_id, start, end, text, label, entity_id FROM mentions WHERE article_id=? ORDER BY start", (art.id,))]
-            art.times = [TimeExpression(*r) for r in self.db.execute(
-                "SELECT article_id, start, end, text, value, granularity, rule FROM times WHERE article_id=? ORDER BY start",
-                (art.id,))]
+            art.mentions = [
+                Mention(*r)
+                for r in self.db.execute(
+                    "SELECT article_id, start, end, text, label, entity_id FROM mentions WHERE article_id=? ORDER BY start", (art.id,)
+                )
+            ]
+            art.times = [
+                TimeExpression(*r)
+                for r in self.db.execute(
+                    "SELECT article_id, start, end, text, value, granularity, rule FROM times WHERE article_id=? ORDER BY start", (art.id,)
+                )
+            ]
         return art
 
     def minhashes(self) -> Iterator[tuple[str, MinHash]]:
@@ -285,9 +326,20 @@ class Store:
         out = []
         rows = self.db.execute(f"SELECT {_REP_COLS} FROM representations ORDER BY article_id")
         for aid, lang, date, lex, lead, ents, nums, mh, emb, weekday in rows:
-            out.append(Representation(aid, lang, date, json.loads(lex), json.loads(lead), json.loads(ents),
-                                      frozenset(json.loads(nums)), _minhash(mh), np.frombuffer(emb, dtype=np.float32).copy(),
-                                      weekday))
+            out.append(
+                Representation(
+                    aid,
+                    lang,
+                    date,
+                    json.loads(lex),
+                    json.loads(lead),
+                    json.loads(ents),
+                    frozenset(json.loads(nums)),
+                    _minhash(mh),
+                    np.frombuffer(emb, dtype=np.float32).copy(),
+                    weekday,
+                )
+            )
         return out
 
     # -- chrome -----------------------------------------------------------------------------
@@ -309,14 +361,24 @@ class Store:
             db.execute("DELETE FROM stories")
             for ev in events:
                 summary = [{"text": s.text, "articles": s.article_ids} for s in ev.summary]
-                db.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?)", (
-                    ev.id, ev.headline, ev.date, ev.date_evidence, json.dumps(summary, ensure_ascii=False),
-                    json.dumps(ev.entities), ev.story_id))
+                db.execute(
+                    "INSERT INTO events VALUES (?,?,?,?,?,?,?)",
+                    (
+                        ev.id,
+                        ev.headline,
+                        ev.date,
+                        ev.date_evidence,
+                        json.dumps(summary, ensure_ascii=False),
+                        json.dumps(ev.entities),
+                        ev.story_id,
+                    ),
+                )
                 db.executemany("INSERT INTO memberships VALUES (?,?)", [(ev.id, a) for a in ev.article_ids])
             for st in stories:
                 db.execute("INSERT INTO stories VALUES (?,?,?)", (st.id, st.title, json.dumps(st.event_ids)))
-            db.executemany("INSERT OR REPLACE INTO entities VALUES (?,?,?)",
-                           [(k, label, name) for k, (label, name) in entity_names.items()])
+            db.executemany(
+                "INSERT OR REPLACE INTO entities VALUES (?,?,?)", [(k, label, name) for k, (label, name) in entity_names.items()]
+            )
 
     def events(self) -> list[Event]:
         """Every event with its members, by date (unknown dates last) then id."""
@@ -324,9 +386,7 @@ class Store:
         for ev_id, aid in self.db.execute("SELECT event_id, article_id FROM memberships ORDER BY article_id"):
             members.setdefault(ev_id, []).append(aid)
         out = []
-        for eid, head, date, evid, summ, ents, story in self.db.execute(
-            "SELECT * FROM events ORDER BY date IS NULL, date, id"
-        ):
+        for eid, head, date, evid, summ, ents, story in self.db.execute("SELECT * FROM events ORDER BY date IS NULL, date, id"):
             summary = [SummarySentence(s["text"], s["articles"]) for s in json.loads(summ)]
             out.append(Event(eid, head, date, evid, summary, members.get(eid, []), json.loads(ents), story))
         return out

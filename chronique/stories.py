@@ -14,8 +14,15 @@ from .records import Event, Story
 __all__ = ["link_stories"]
 
 
-def link_stories(events: list[Event], clusterer: EventClusterer, threshold: float = 0.5, max_gap_days: int = 240,
-                 sample: int = 6, changed: set[str] | None = None, common: int = 100) -> list[Story]:
+def link_stories(
+    events: list[Event],
+    clusterer: EventClusterer,
+    threshold: float = 0.5,
+    max_gap_days: int = 240,
+    sample: int = 6,
+    changed: set[str] | None = None,
+    common: int = 100,
+) -> list[Story]:
     """Group events into stories.
 
     Args:
@@ -74,8 +81,9 @@ def _sample(event: Event, clusterer: EventClusterer, sample: int) -> list[str]:
     return [i for i in event.article_ids if i in clusterer.reps_][:sample]
 
 
-def _candidate_pairs(events: list[Event], clusterer: EventClusterer, changed: set[str] | None, sample: int,
-                     common: int) -> list[tuple[Event, Event]]:
+def _candidate_pairs(
+    events: list[Event], clusterer: EventClusterer, changed: set[str] | None, sample: int, common: int
+) -> list[tuple[Event, Event]]:
     """Event pairs that share a name or a salient word (and involve a changed event), in a stable order."""
     keys = {e.id: set().union(*(_block_keys(clusterer.reps_[i]) for i in _sample(e, clusterer, sample))) for e in events}
     index: dict[str, list[int]] = {}

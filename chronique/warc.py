@@ -69,12 +69,18 @@ def _records(fh: IO[bytes], source: str, max_bytes: int, stats: IngestStats) -> 
                 item.source = f"{source}:{offset}"
                 yield item
     except ArchiveLoadFailed as exc:
-        yield Failure(source, f"expected a complete WARC record at offset {end}, got a header it cannot read "
-                              f"(cut short or corrupt: {str(exc).strip()[:120]})")
+        yield Failure(
+            source,
+            f"expected a complete WARC record at offset {end}, got a header it cannot read "
+            f"(cut short or corrupt: {str(exc).strip()[:120]})",
+        )
         return
     except Exception as exc:  # warcio surfaces zlib.error, EOFError and its parsers' own errors on broken input
-        yield Failure(source, f"expected a complete WARC record at offset {end}, got data it cannot parse, "
-                              f"cut short or corrupt ({type(exc).__name__}: {exc})")
+        yield Failure(
+            source,
+            f"expected a complete WARC record at offset {end}, got data it cannot parse, "
+            f"cut short or corrupt ({type(exc).__name__}: {exc})",
+        )
         return
     if not _only_blank_after(fh, end, size):
         yield _cut(source, end)

@@ -34,8 +34,9 @@ class WatchPass:
     withdrawn: list[str] = field(default_factory=list)  # articles of earlier versions of changed files
 
 
-def changed_files(folder: Path, seen: dict[str, tuple[int, int]], settle: float = 0.0,
-                  now: float | None = None) -> dict[str, tuple[int, int]]:
+def changed_files(
+    folder: Path, seen: dict[str, tuple[int, int]], settle: float = 0.0, now: float | None = None
+) -> dict[str, tuple[int, int]]:
     """The input files under ``folder`` that are new or changed since ``seen``.
 
     Args:
@@ -104,8 +105,14 @@ def _stale(path: str, pipeline: Pipeline) -> set[str]:
     return pipeline.store.ids_from(path) - current
 
 
-def watch(folder: Path, pipeline: Pipeline, interval: float = 5.0, settle: float = 1.0,
-          on_pass: Callable[[WatchPass], None] | None = None, passes: int | None = None) -> None:
+def watch(
+    folder: Path,
+    pipeline: Pipeline,
+    interval: float = 5.0,
+    settle: float = 1.0,
+    on_pass: Callable[[WatchPass], None] | None = None,
+    passes: int | None = None,
+) -> None:
     """Poll ``folder`` every ``interval`` seconds until interrupted (Ctrl-C raises KeyboardInterrupt to the caller).
 
     Args:

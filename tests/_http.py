@@ -95,11 +95,16 @@ def serve() -> Iterator[LocalServer]:
     srv.close()
 
 
-ARTICLE = ("Le conseil municipal de Lyon a voté mardi soir un budget de 3,2 milliards d'euros pour rénover les écoles "
-           "de la ville, après un débat de six heures entre la majorité et l'opposition. ")
+ARTICLE = (
+    "Le conseil municipal de Lyon a voté mardi soir un budget de 3,2 milliards d'euros pour rénover les écoles "
+    "de la ville, après un débat de six heures entre la majorité et l'opposition. "
+)
 
 
 def article_text(n: int) -> str:
     """A distinct, article-like French paragraph (several sentences), number ``n``."""
-    return (f"Le dossier numéro {n} concerne la commune {n} et ses {n * 7 + 3} habitants. " + ARTICLE
-            + f"Le maire de la commune {n} a précisé que les travaux commenceraient en {2020 + n % 5}. ") * 2
+    return (
+        f"Le dossier numéro {n} concerne la commune {n} et ses {n * 7 + 3} habitants. "
+        + ARTICLE
+        + f"Le maire de la commune {n} a précisé que les travaux commenceraient en {2020 + n % 5}. "
+    ) * 2

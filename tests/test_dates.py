@@ -32,8 +32,16 @@ def test_explicit_dates() -> None:
 
 
 def test_event_date_from_lead_and_unknown_without_publication() -> None:
-    art = Article("a", "s", "text", "t", "Lundi, le ministre a annoncé la mesure. Le 2 mars, il avait refusé.",
-                  published="2024-03-20", published_origin="meta.csv", language="fr")
+    art = Article(
+        "a",
+        "s",
+        "text",
+        "t",
+        "Lundi, le ministre a annoncé la mesure. Le 2 mars, il avait refusé.",
+        published="2024-03-20",
+        published_origin="meta.csv",
+        language="fr",
+    )
     undated = Article("b", "s", "text", "t", "Vendredi, le ministre a parlé.", language="fr")
     date_articles([art, undated])
     assert art.event_date == "2024-03-18" and "Lundi" in art.event_date_evidence
@@ -41,8 +49,16 @@ def test_event_date_from_lead_and_unknown_without_publication() -> None:
 
 
 def test_event_date_falls_back_to_publication_for_old_references() -> None:
-    art = Article("a", "s", "text", "t", "Le 11 février, les deux hommes se sont parlé.",
-                  published="2022-03-24", published_origin="meta.csv", language="fr")
+    art = Article(
+        "a",
+        "s",
+        "text",
+        "t",
+        "Le 11 février, les deux hommes se sont parlé.",
+        published="2022-03-24",
+        published_origin="meta.csv",
+        language="fr",
+    )
     date_articles([art])
     assert art.event_date == "2022-03-24" and "publication date" in art.event_date_evidence
 

@@ -24,8 +24,14 @@ def test_gazetteer_canonical_ids() -> None:
 
 
 def test_extraction_fixes_and_cross_article_names() -> None:
-    a = Article("a", "s", "text", "t", "Le secrétaire Lloyd Austin a parlé avec Sergueï Choïgou. "
-                "Austin a rappelé le rôle de l'OTAN, selon le Pentagone et l'agence TASS.", language="fr")
+    a = Article(
+        "a",
+        "s",
+        "text",
+        "t",
+        "Le secrétaire Lloyd Austin a parlé avec Sergueï Choïgou. Austin a rappelé le rôle de l'OTAN, selon le Pentagone et l'agence TASS.",
+        language="fr",
+    )
     b = Article("b", "s", "text", "t", "Vladimir Poutine a reçu le ministre. Choïgou et Poutine ont parlé.", language="fr")
     ex = EntityExtractor()
     ex.partial_fit([a, b])
@@ -55,8 +61,14 @@ def test_seed_canonicalisation(seeds_report: dict) -> None:
 
 
 def test_other_languages_degrade_and_say_so() -> None:
-    de = Article("d", "s", "text", "t", "Die Europäische Zentralbank hat am Donnerstag die Zinsen gesenkt, "
-                 "sagte EZB-Präsidentin Christine Lagarde in Frankfurt.", language="de")
+    de = Article(
+        "d",
+        "s",
+        "text",
+        "t",
+        "Die Europäische Zentralbank hat am Donnerstag die Zinsen gesenkt, sagte EZB-Präsidentin Christine Lagarde in Frankfurt.",
+        language="de",
+    )
     zh = Article("z", "s", "text", "t", "北约秘书长在布鲁塞尔发表讲话。NATO", language="zh")
     EntityExtractor().partial_fit([de, zh])
     ids = {m.entity_id for m in de.mentions}

@@ -114,8 +114,10 @@ def test_pearson_by_hand():
 
 
 def test_correlation_metrics_negates_overall_and_splits_languages():
-    pairs = [SemevalPair(str(i), lang, "en", "", "", overall)
-             for i, (lang, overall) in enumerate([("de", 1.0), ("de", 2.0), ("de", 4.0), ("en", 1.0), ("en", 4.0)])]
+    pairs = [
+        SemevalPair(str(i), lang, "en", "", "", overall)
+        for i, (lang, overall) in enumerate([("de", 1.0), ("de", 2.0), ("de", 4.0), ("en", 1.0), ("en", 4.0)])
+    ]
     m = correlation_metrics(pairs, [0.9, 0.5, 0.1, 0.8, None])
     assert m["pearson_de-en"] > 0.9  # high similarity where Overall is low (very similar)
     assert m["pearson_en-en"] == pytest.approx(1.0)  # None counts as 0.0
@@ -245,8 +247,13 @@ def test_evaluate_article_extraction_on_a_tiny_set(tmp_path):
 
 
 def test_format_table():
-    result = {"dataset": "x", "metrics": {"f1": 0.5, "documents": 3}, "baselines": {"base": {"f1": math.nan}},
-              "notes": ["a note"], "failures": []}
+    result = {
+        "dataset": "x",
+        "metrics": {"f1": 0.5, "documents": 3},
+        "baselines": {"base": {"f1": math.nan}},
+        "notes": ["a note"],
+        "failures": [],
+    }
     text = format_table(result)
     lines = text.splitlines()
     assert lines[0] == "dataset: x"

@@ -46,8 +46,9 @@ def _bad_inputs(folder: Path) -> dict[str, str]:
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 8)
     (folder / "invalid.txt").write_bytes(b"Titre\n\nUn texte \xff\xfe cass\xe9.\n")
-    (folder / "mixed.html").write_bytes('<html><head><meta charset="utf-8"></head><body><p>Été à Paris, café crème.</p></body></html>'
-                                        .encode("latin-1"))
+    (folder / "mixed.html").write_bytes(
+        '<html><head><meta charset="utf-8"></head><body><p>Été à Paris, café crème.</p></body></html>'.encode("latin-1")
+    )
     (folder / "nobody.html").write_text("<html><head><title>Sans corps</title></head></html>", "utf-8")
     whole = gzip.compress(("Titre\n\n" + article_text(90)).encode())
     (folder / "cut.txt.gz").write_bytes(whole[: len(whole) // 2])
@@ -122,8 +123,21 @@ def test_a_200_mb_file_is_refused_without_being_read(tmp_path: Path) -> None:
 
 
 def _run(db: Path, corpus: Path, batch: int = 4) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "chronique", "run", str(corpus), "--db", str(db), "--embedder", "hashing",
-           "--batch-size", str(batch), "--format", "json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "chronique",
+        "run",
+        str(corpus),
+        "--db",
+        str(db),
+        "--embedder",
+        "hashing",
+        "--batch-size",
+        str(batch),
+        "--format",
+        "json",
+    ]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
 
 

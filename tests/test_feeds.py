@@ -39,10 +39,16 @@ def _crawler(**kw: object) -> Crawler:
 
 def test_rss_from_a_url_fetches_each_item(server: LocalServer) -> None:
     links = [server.page(f"/a{i}", f"Page {i}", article_text(i)) for i in range(2)]
-    server.routes["/feed.xml"] = Route(body=_rss([("Titre du flux 0", links[0], "Fri, 03 May 2024 10:00:00 GMT"),
-                                                  ("Titre du flux 1", "/a1", "Sat, 04 May 2024 10:00:00 GMT"),
-                                                  ("Cassé", "/gone", "Sat, 04 May 2024 10:00:00 GMT")]),
-                                       content_type="application/rss+xml")
+    server.routes["/feed.xml"] = Route(
+        body=_rss(
+            [
+                ("Titre du flux 0", links[0], "Fri, 03 May 2024 10:00:00 GMT"),
+                ("Titre du flux 1", "/a1", "Sat, 04 May 2024 10:00:00 GMT"),
+                ("Cassé", "/gone", "Sat, 04 May 2024 10:00:00 GMT"),
+            ]
+        ),
+        content_type="application/rss+xml",
+    )
     with _crawler() as c:
         docs = list(feed_documents([server.url("/feed.xml")], c, lambda url: False))
     assert [type(d).__name__ for d in docs] == ["RawDocument", "RawDocument", "Failure"]
@@ -74,8 +80,14 @@ def test_not_a_feed(tmp_path: Path, server: LocalServer) -> None:
 
 
 def test_hostile_feed_cannot_reach_internal_addresses(server: LocalServer) -> None:
-    server.routes["/feed.xml"] = Route(body=_rss([("Interne", "http://10.0.0.5/admin", "Fri, 03 May 2024 10:00:00 GMT"),
-                                                  ("Local", f"http://localhost:{server.port}/admin", "Fri, 03 May 2024 10:00:00 GMT")]))
+    server.routes["/feed.xml"] = Route(
+        body=_rss(
+            [
+                ("Interne", "http://10.0.0.5/admin", "Fri, 03 May 2024 10:00:00 GMT"),
+                ("Local", f"http://localhost:{server.port}/admin", "Fri, 03 May 2024 10:00:00 GMT"),
+            ]
+        )
+    )
     with _crawler(allow_private=False, allowed_hosts=frozenset({"127.0.0.1"})) as c:
         docs = list(feed_documents([server.url("/feed.xml")], c, lambda url: False))
     assert all(isinstance(d, Failure) and "expected a public address" in d.reason for d in docs) and len(docs) == 2

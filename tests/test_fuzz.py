@@ -27,13 +27,40 @@ from chronique.records import Article, Failure, RawDocument
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LANGUAGES = st.one_of(st.none(), st.sampled_from(["fr", "en", "de", "es", "it", "zh"]), st.text(max_size=5))
 # Text that looks like news: words, numbers, month names and date-ish punctuation, mixed with anything.
-WORDS = st.sampled_from(["le", "vendredi", "mardi", "dernier", "15", "mars", "2024", "janvier", "hier", "il y a", "jours",
-                         "Lire aussi :", "Par", "Jean Dupont", "\n", "\n\n", "/", ".", "-", "1er", "May", "3", "semaines"])
+WORDS = st.sampled_from(
+    [
+        "le",
+        "vendredi",
+        "mardi",
+        "dernier",
+        "15",
+        "mars",
+        "2024",
+        "janvier",
+        "hier",
+        "il y a",
+        "jours",
+        "Lire aussi :",
+        "Par",
+        "Jean Dupont",
+        "\n",
+        "\n\n",
+        "/",
+        ".",
+        "-",
+        "1er",
+        "May",
+        "3",
+        "semaines",
+    ]
+)
 NEWSY = st.one_of(st.text(max_size=400), st.lists(WORDS, max_size=60).map(" ".join))
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["text", "title", "url", "published", "source",
-                                                                                 "language", "x"]), inner, max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["text", "title", "url", "published", "source", "language", "x"]), inner, max_size=6)
+    ),
     max_leaves=12,
 )
 
@@ -79,8 +106,7 @@ def _read(name: str, data: bytes, sidecar: bytes | None = None) -> list[RawDocum
 
 
 @FUZZ
-@given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode),
-                 JSON_VALUES.map(lambda v: json.dumps(v).encode())))
+@given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode), JSON_VALUES.map(lambda v: json.dumps(v).encode())))
 @example(b"[" * 50_000)
 @example(b'{"text": ' + b"1" * 5000 + b"}")
 @example(b'{"text": "a\\u2028b"}\n{"text": "\xe2\x80\xa8"}')
@@ -92,9 +118,15 @@ def test_json_readers_never_raise(data: bytes) -> None:
 
 
 @FUZZ
-@given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode),
-                 st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=4), max_size=6).map(
-                     lambda rows: "\n".join(",".join(r) for r in [["file", "published", "language"], *rows]).encode())))
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=300).map(str.encode),
+        st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=4), max_size=6).map(
+            lambda rows: "\n".join(",".join(r) for r in [["file", "published", "language"], *rows]).encode()
+        ),
+    )
+)
 @example(b'file,published,language\n"a.txt,2024')
 @example(b"file,published\na.txt," + b"x" * 200_000)
 @example(b"file,published\na.txt,\x00")

@@ -26,8 +26,13 @@ def test_bad_inputs_each_get_a_message(tmp_path: Path) -> None:
     (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 4)
     (tmp_path / "latin1.txt").write_bytes("Titre\n\nÉté à Paris, café crème.\n".encode("latin-1"))
     (tmp_path / "huge.txt").write_text("mot " * 3000, "utf-8")
-    lines = [json.dumps({"text": "Premier article.", "published": "2024-01-02"}), "{not json", json.dumps({"title": "x"}),
-             json.dumps({"text": "Troisième.", "published": "demain"}), json.dumps({"text": "Quatrième."})]
+    lines = [
+        json.dumps({"text": "Premier article.", "published": "2024-01-02"}),
+        "{not json",
+        json.dumps({"title": "x"}),
+        json.dumps({"text": "Troisième.", "published": "demain"}),
+        json.dumps({"text": "Quatrième."}),
+    ]
     (tmp_path / "feed.jsonl").write_text("\n".join(lines), "utf-8")
     docs, fails = _split(list(read_inputs([tmp_path], max_bytes=10_000)))
     reasons = {Path(f.source).name: f.reason for f in fails}

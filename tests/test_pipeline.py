@@ -46,10 +46,14 @@ def test_seed_events_without_metadata(seeds_nometa_report: dict) -> None:
     assert story["000"] == story["003"] != story["004"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: without publication dates the pair model gives 003 (no call for months) 0.81-0.90 against the "
-    "call of 000-002; its weekday ('Mercredi', deep in the text) against their 'vendredi' lowers that to about "
-    "0.61-0.77, still above 0.5. With meta.csv the dates separate it."))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known gap: without publication dates the pair model gives 003 (no call for months) 0.81-0.90 against the "
+        "call of 000-002; its weekday ('Mercredi', deep in the text) against their 'vendredi' lowers that to about "
+        "0.61-0.77, still above 0.5. With meta.csv the dates separate it."
+    ),
+)
 def test_seed_003_apart_without_metadata(seeds_nometa_report: dict) -> None:
     assert frozenset({"003"}) in _groups(seeds_nometa_report)
 
@@ -132,7 +136,7 @@ def test_bad_inputs_do_not_stop_the_run(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     result = CliRunner().invoke(app, ["run", str(folder), "--db", str(db), "--format", "json", "--embedder", "hashing"])
     assert result.exit_code == 1, result.output
-    report = json.loads(result.stdout[result.stdout.index("{"):result.stdout.rindex("}") + 1])
+    report = json.loads(result.stdout[result.stdout.index("{") : result.stdout.rindex("}") + 1])
     sources = {a["source"] for e in report["events"] for a in e["articles"]}
     assert any(s.endswith("15_greve-ratp-vendredi-noir.txt") for s in sources)
     assert any(s.endswith("lines.jsonl:1") for s in sources)
@@ -170,9 +174,11 @@ def test_a_stage_bug_on_one_article_costs_only_that_article(tmp_path: Path, monk
 
     monkeypatch.setattr(pipeline_module, "date_articles", fragile)
     store = Store(tmp_path / "c.db")
-    items = [_raw("good1.txt", "Le conseil municipal a voté le budget lundi soir à Lyon."),
-             _raw("bad.txt", "POISON dans un article qui fait planter une bibliothèque."),
-             _raw("good2.txt", "Les pompiers ont maîtrisé un incendie dans une usine près de Lille.")]
+    items = [
+        _raw("good1.txt", "Le conseil municipal a voté le budget lundi soir à Lyon."),
+        _raw("bad.txt", "POISON dans un article qui fait planter une bibliothèque."),
+        _raw("good2.txt", "Les pompiers ont maîtrisé un incendie dans une usine près de Lille."),
+    ]
     result = Pipeline(store, embedder="hashing").run_documents(items)
     assert {a.source for a in store.articles()} == {"good1.txt", "good2.txt"}
     assert [f.source for f in result.failures] == ["bad.txt"]
@@ -224,7 +230,9 @@ def test_a_later_run_reports_only_what_it_changed(tmp_path: Path) -> None:
     shutil.copy(EXAMPLES / "15_greve-ratp-vendredi-noir.txt", first)
     (later / "volcan.txt").write_text(
         "Éruption d'un volcan en Islande\n\nUn volcan de la péninsule de Reykjanes est entré en éruption mardi soir, "
-        "a indiqué l'Office météorologique islandais. La ville voisine avait été évacuée par précaution.", "utf-8")
+        "a indiqué l'Office météorologique islandais. La ville voisine avait été évacuée par précaution.",
+        "utf-8",
+    )
     db = tmp_path / "c.db"
     runner = CliRunner()
     whole = runner.invoke(app, ["run", str(first), "--db", str(db), "--embedder", "hashing"])

@@ -16,8 +16,10 @@ from chronique.serve import CSP, create_app
 from chronique.store import Store
 
 PAYLOAD_TITLE = '<script>window.__pwned=1</script>Alerte <img src=x onerror="window.__pwned=2">'
-PAYLOAD_TEXT = ("Le conseil municipal de Lyon a voté mardi un nouveau budget pour les transports publics de la ville. "
-                '<script>window.__pwned=3</script> <img src=x onerror="window.__pwned=4"> Les tramways seront plus nombreux dès 2025.')
+PAYLOAD_TEXT = (
+    "Le conseil municipal de Lyon a voté mardi un nouveau budget pour les transports publics de la ville. "
+    '<script>window.__pwned=3</script> <img src=x onerror="window.__pwned=4"> Les tramways seront plus nombreux dès 2025.'
+)
 
 
 def copy_store(src: str, dst: Path) -> Path:
@@ -110,7 +112,7 @@ def test_article_detail_mentions_match_the_text(examples: TestClient, examples_r
     art = examples.get(f"/api/articles/{aid}").json()
     assert art["mentions"] and art["language"] == "fr" and art["published"] == "2024-06-06"
     for m in art["mentions"]:
-        assert art["text"][m["start"]:m["end"]] == m["text"]
+        assert art["text"][m["start"] : m["end"]] == m["text"]
     assert isinstance(art["removed"], list) and art["event"]["id"]
     assert examples.get("/api/articles/0000000000000000").status_code == 404
 
@@ -168,9 +170,19 @@ def test_more_like_this_finds_the_other_reports(examples: TestClient, examples_r
 def test_every_page_renders_with_a_csp(examples: TestClient, examples_report: dict) -> None:
     ev = _event_with(examples_report, "01_bce-baisse-taux-juin.txt")
     lagarde = examples.get("/api/entities", params={"q": "Lagarde"}).json()["items"][0]["id"]
-    pages = ["/", f"/stories/{ev['story']}", f"/events/{ev['id']}", f"/articles/{ev['articles'][0]['id']}",
-             f"/entities/{lagarde}", "/entities", "/search?q=Lagarde", f"/search?like={ev['articles'][0]['id']}", "/docs",
-             "/?language=de", "/search?q=cessez-le-feu"]
+    pages = [
+        "/",
+        f"/stories/{ev['story']}",
+        f"/events/{ev['id']}",
+        f"/articles/{ev['articles'][0]['id']}",
+        f"/entities/{lagarde}",
+        "/entities",
+        "/search?q=Lagarde",
+        f"/search?like={ev['articles'][0]['id']}",
+        "/docs",
+        "/?language=de",
+        "/search?q=cessez-le-feu",
+    ]
     for url in pages:
         res = examples.get(url)
         assert res.status_code == 200, url
@@ -192,8 +204,16 @@ def test_unknown_pages_and_ids_answer_404(examples: TestClient) -> None:
 
 def test_openapi_schema_and_docs_page(examples: TestClient) -> None:
     schema = examples.get("/openapi.json").json()
-    for path in ("/api/stories", "/api/stories/{story_id}", "/api/events", "/api/events/{event_id}", "/api/articles/{article_id}",
-                 "/api/entities", "/api/search", "/api/articles"):
+    for path in (
+        "/api/stories",
+        "/api/stories/{story_id}",
+        "/api/events",
+        "/api/events/{event_id}",
+        "/api/articles/{article_id}",
+        "/api/entities",
+        "/api/search",
+        "/api/articles",
+    ):
         assert path in schema["paths"], path
     assert "post" in schema["paths"]["/api/articles"]
     docs = examples.get("/docs").text
@@ -274,8 +294,9 @@ def test_reads_go_on_while_a_writer_holds_the_database(examples_report: dict, tm
 def test_fts_index_is_backfilled_on_an_older_store(examples_report: dict, tmp_path: Path) -> None:
     db = copy_store(examples_report["_store"].path, tmp_path / "old.db")
     with sqlite3.connect(db) as con:
-        con.executescript("DROP TRIGGER articles_fts_insert; DROP TRIGGER articles_fts_delete; DROP TRIGGER articles_fts_update;"
-                          " DROP TABLE articles_fts;")
+        con.executescript(
+            "DROP TRIGGER articles_fts_insert; DROP TRIGGER articles_fts_delete; DROP TRIGGER articles_fts_update; DROP TABLE articles_fts;"
+        )
     client = TestClient(create_app(db, token=""))
     assert client.get("/api/search", params={"q": "Ariane"}).json()["total"] >= 3
 

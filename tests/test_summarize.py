@@ -6,12 +6,21 @@ from chronique.records import Article
 from chronique.represent import get_embedder, represent
 from chronique.summarize import summarize_event
 
-_EN = ("Storm floods the harbour", "A violent storm flooded the harbour of Brest on Tuesday night, sinking two fishing boats. "
-       "Firefighters rescued four sailors from the water before dawn.")
-_EN2 = ("Brest harbour flooded by storm", "Two fishing boats sank when a storm flooded the harbour of Brest on Tuesday night. "
-        "Four sailors were pulled from the water by firefighters.")
-_FR = ("Tempête sur le port de Brest", "Une violente tempête a inondé le port de Brest mardi soir et coulé deux bateaux de pêche. "
-       "Les pompiers ont sauvé quatre marins tombés à l'eau avant l'aube.")
+_EN = (
+    "Storm floods the harbour",
+    "A violent storm flooded the harbour of Brest on Tuesday night, sinking two fishing boats. "
+    "Firefighters rescued four sailors from the water before dawn.",
+)
+_EN2 = (
+    "Brest harbour flooded by storm",
+    "Two fishing boats sank when a storm flooded the harbour of Brest on Tuesday night. "
+    "Four sailors were pulled from the water by firefighters.",
+)
+_FR = (
+    "Tempête sur le port de Brest",
+    "Une violente tempête a inondé le port de Brest mardi soir et coulé deux bateaux de pêche. "
+    "Les pompiers ont sauvé quatre marins tombés à l'eau avant l'aube.",
+)
 
 
 def _articles() -> list[Article]:

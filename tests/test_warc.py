@@ -15,8 +15,10 @@ from tests._http import article_text
 
 
 def _page(n: int, extra: str = "") -> bytes:
-    return (f"<html><head><title>Titre {n}</title></head><body><article><h1>Titre {n}</h1>"
-            f"<p>{article_text(n)}{extra}</p></article></body></html>").encode()
+    return (
+        f"<html><head><title>Titre {n}</title></head><body><article><h1>Titre {n}</h1>"
+        f"<p>{article_text(n)}{extra}</p></article></body></html>"
+    ).encode()
 
 
 def write_warc(path: Path, pages: int, gz: bool = True, extra: str = "") -> Path:
@@ -29,13 +31,21 @@ def write_warc(path: Path, pages: int, gz: bool = True, extra: str = "") -> Path
             req = StatusAndHeaders(f"GET /{n} HTTP/1.1", [("Host", "news.example")], is_http_request=True)
             w.write_record(w.create_warc_record(url, "request", http_headers=req))
             hh = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-            w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(_page(n, extra)), http_headers=hh,
-                                                warc_headers_dict={"WARC-Date": f"2024-05-{n % 28 + 1:02d}T10:00:00Z"}))
+            w.write_record(
+                w.create_warc_record(
+                    url,
+                    "response",
+                    payload=io.BytesIO(_page(n, extra)),
+                    http_headers=hh,
+                    warc_headers_dict={"WARC-Date": f"2024-05-{n % 28 + 1:02d}T10:00:00Z"},
+                )
+            )
         img = StatusAndHeaders("200 OK", [("Content-Type", "image/png")], protocol="HTTP/1.1")
         w.write_record(w.create_warc_record("https://news.example/logo.png", "response", payload=io.BytesIO(b"\x89PNG"), http_headers=img))
         gone = StatusAndHeaders("404 Not Found", [("Content-Type", "text/html")], protocol="HTTP/1.1")
-        w.write_record(w.create_warc_record("https://news.example/gone", "response", payload=io.BytesIO(b"<html>no</html>"),
-                                            http_headers=gone))
+        w.write_record(
+            w.create_warc_record("https://news.example/gone", "response", payload=io.BytesIO(b"<html>no</html>"), http_headers=gone)
+        )
     return path
 
 

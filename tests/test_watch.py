@@ -108,8 +108,21 @@ def test_ctrl_c_stops_the_loop_cleanly(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     db = tmp_path / "c.db"
-    cmd = [sys.executable, "-m", "chronique", "watch", str(inbox), "--db", str(db), "--embedder", "hashing",
-           "--interval", "0.2", "--settle", "0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "chronique",
+        "watch",
+        str(inbox),
+        "--db",
+        str(db),
+        "--embedder",
+        "hashing",
+        "--interval",
+        "0.2",
+        "--settle",
+        "0",
+    ]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         assert proc.stderr is not None

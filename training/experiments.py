@@ -77,16 +77,20 @@ def logistic(parts: list[tuple[np.ndarray, np.ndarray]]) -> Callable[[np.ndarray
 
 def _sklearn(model) -> Learner:
     """A scikit-learn classifier as a learner (log-odds out)."""
+
     def learn(parts: list[tuple[np.ndarray, np.ndarray]]) -> Callable[[np.ndarray], np.ndarray]:
         x, y, w = T.stack(parts)
         try:
             fitted = model().fit(x, y, sample_weight=w)
         except TypeError:
             fitted = model().fit(x, y)
+
         def logodds(z: np.ndarray) -> np.ndarray:
             p = fitted.predict_proba(z)[:, 1].clip(1e-6, 1 - 1e-6)
             return np.log(p / (1 - p))
+
         return logodds
+
     return learn
 
 
@@ -103,11 +107,13 @@ def _fit(parts: list[tuple[np.ndarray, np.ndarray]], n: int, learner: Learner) -
             if rows.any():
                 out[rows] = model(x[rows][:, cols])
         return np.clip(out, -6, 6)  # the shipped cap on content evidence
+
     return score
 
 
-def evaluate(sets: Sets, signals: list[str], learner: Learner = logistic, weekday_bonus: float = 0.0,
-             log_odds: bool = False) -> tuple[float, float]:
+def evaluate(
+    sets: Sets, signals: list[str], learner: Learner = logistic, weekday_bonus: float = 0.0, log_odds: bool = False
+) -> tuple[float, float]:
     """(ECB+ leave-one-topic-out B-cubed F1, SemEval 5-fold Pearson) of a variant."""
     X = {k: np.array([_vector(f, signals) for f in v]) for k, v in sets.F.items()}
     n = len(signals)
@@ -172,8 +178,11 @@ def _sentences(sets: Sets) -> None:
 
 
 _ORDINAL = re.compile(r"(?<![\w.,])(\d{1,4})(?:st|nd|rd|th|e|ème|eme|er|re|º|ª|°)(?!\w)|第(\d{1,4})[届次]", re.I)
-_NEGATION = re.compile(r"\b(?:n['’]\s*\w+|ne\s+\w+)\s+(?:pas|jamais|plus|guère|point|aucun\w*)\b|\b(?:not|never|no longer)\b|"
-                       r"n't\b|\b(?:nicht|nie|niemals|kein\w*)\b|\b(?:no|nunca|jamás|non|mai)\s+\w+", re.I)
+_NEGATION = re.compile(
+    r"\b(?:n['’]\s*\w+|ne\s+\w+)\s+(?:pas|jamais|plus|guère|point|aucun\w*)\b|\b(?:not|never|no longer)\b|"
+    r"n't\b|\b(?:nicht|nie|niemals|kein\w*)\b|\b(?:no|nunca|jamás|non|mai)\s+\w+",
+    re.I,
+)
 
 
 def _ordinals(sets: Sets) -> None:
@@ -208,8 +217,9 @@ def main() -> None:
         "negation": lambda s: (_negation(s), evaluate(s, [*SIGNALS, "negation"]))[1],
         "weekday-bonus": lambda s: evaluate(s, SIGNALS, weekday_bonus=0.75),
         "log-odds": lambda s: evaluate(s, SIGNALS, log_odds=True),
-        "boosted-trees": lambda s: evaluate(s, SIGNALS, _sklearn(lambda: HistGradientBoostingClassifier(
-            max_iter=100, max_depth=3, random_state=0))),
+        "boosted-trees": lambda s: evaluate(
+            s, SIGNALS, _sklearn(lambda: HistGradientBoostingClassifier(max_iter=100, max_depth=3, random_state=0))
+        ),
         "neural-net": lambda s: evaluate(s, SIGNALS, _sklearn(lambda: MLPClassifier((16,), alpha=1e-3, max_iter=2000, random_state=0))),
         "ordinals": lambda s: (_ordinals(s), evaluate(s, SIGNALS))[1],  # last: it rewrites the figures
     }

