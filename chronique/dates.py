@@ -68,7 +68,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "explicit",
         re.compile(
-            rf"\b(?:(?:le |the |am |el |den )?(?:1er|\d{{1,2}})(?:\.|er|st|nd|rd|th)?(?: de)? (?:{_MONTH_WORDS})(?:,?(?: de)? (?:19|20)\d\d)?"
+            rf"\b(?:(?:le |the |am |el |den )?(?:1er|\d{{1,2}})(?:\.|er|st|nd|rd|th)?(?: de)? (?:{_MONTH_WORDS})"
+            rf"(?:,?(?: de)? (?:19|20)\d\d)?"
             rf"|(?:{_MONTH_WORDS}) \d{{1,2}}(?:st|nd|rd|th)?(?:,? (?:19|20)\d\d)?|(?:19|20)\d\d-\d\d-\d\d)\b",
             re.I,
         ),
