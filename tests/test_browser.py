@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.slow  # drives Debian's Chromium against a served store built with the real models
 import uvicorn
 
 from chronique.pipeline import Pipeline
