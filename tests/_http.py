@@ -29,6 +29,7 @@ class Hit:
     path: str
     user_agent: str
     at: float
+    host: str = ""  # the Host header
 
 
 class LocalServer:
@@ -41,7 +42,7 @@ class LocalServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                server.hits.append(Hit(self.path, self.headers.get("User-Agent", ""), time.monotonic()))
+                server.hits.append(Hit(self.path, self.headers.get("User-Agent", ""), time.monotonic(), self.headers.get("Host", "")))
                 route = server.routes.get(self.path, Route(404, b"not found", "text/plain"))
                 seen = sum(1 for h in server.hits if h.path == self.path)
                 if seen <= route.fail_first:

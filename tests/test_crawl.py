@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chronique.cli import app
-from chronique.crawl import USER_AGENT, CrawlConfig, Crawler, crawl, read_url_list
+from chronique.crawl import USER_AGENT, CrawlConfig, Crawler, crawl, is_public_address, read_url_list
 from chronique.ingest import IngestStats
 from chronique.pipeline import Pipeline
 from chronique.records import Failure, RawDocument
@@ -201,3 +203,135 @@ def test_cli_urls(server: LocalServer, tmp_path: Path) -> None:
     assert "/missing\texpected HTTP 200" in listed
     refused = CliRunner().invoke(app, ["run", "--urls", str(lst), "--db", str(tmp_path / "d.db"), "--embedder", "hashing"])
     assert refused.exit_code == 1 and "expected a public address" in refused.output
+
+
+# -- the address check holds at connection time (DNS rebinding), for every form of address ----------------
+PUBLIC = "93.184.216.34"  # a public address the tests never reach: the firewall fixture refuses it
+
+
+@pytest.fixture
+def firewall(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Refuse (and record) every TCP connection to an IP address other than 127.0.0.1, so no test sends traffic elsewhere.
+
+    Host names pass through to the real ``create_connection``, which resolves them with ``socket.getaddrinfo``.
+    """
+    real = socket.create_connection
+    refused: list[str] = []
+
+    def connect(address: tuple[str, int], *args: object, **kw: object) -> socket.socket:
+        host = address[0]
+        try:
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            literal = None
+        if literal is not None and str(literal) != "127.0.0.1":
+            refused.append(host)
+            raise ConnectionRefusedError(f"test firewall: {host} is not 127.0.0.1")
+        return real(address, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "create_connection", connect)
+    return refused
+
+
+def _resolver(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> list[str]:
+    """Make ``socket.getaddrinfo`` answer the given names with successive addresses (the last one repeated)."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host: object, port: object, *args: object, **kw: object) -> list:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name not in answers:
+            return real(host, port, *args, **kw)  # type: ignore[arg-type]
+        asked.append(name)
+        seq = answers[name]
+        address = seq[min(asked.count(name), len(seq)) - 1]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port or 0)))]  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def test_dns_rebinding_cannot_reach_a_local_service(server: LocalServer, firewall: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    server.page("/secret", "Interne", article_text(1))
+    asked = _resolver(monkeypatch, {"rebind.test": [PUBLIC, "127.0.0.1"]})  # public when checked, loopback afterwards
+    with Crawler(CrawlConfig(delay=0, retries=0, timeout=2)) as c:
+        res = c.document(f"http://rebind.test:{server.port}/secret")
+    assert isinstance(res, Failure) and res.source == f"http://rebind.test:{server.port}/secret", res
+    assert server.hits == []  # the second answer (127.0.0.1) was never connected to
+    assert firewall == [PUBLIC] and asked == ["rebind.test"]  # one resolution, and the connection went to the address checked
+
+
+def test_dns_rebinding_on_a_redirect_hop(server: LocalServer, firewall: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    server.page("/secret", "Interne", article_text(1))
+    server.routes["/go"] = Route(status=302, headers={"Location": f"http://rebind.test:{server.port}/secret"})
+    _resolver(monkeypatch, {"rebind.test": [PUBLIC, "127.0.0.1"]})
+    with Crawler(CrawlConfig(delay=0, retries=1, timeout=2, allowed_hosts=frozenset({"127.0.0.1"}))) as c:
+        res = c.document(server.url("/go"))
+    assert isinstance(res, Failure) and res.source == server.url("/go")
+    assert [h.path for h in server.hits] == ["/robots.txt", "/go"]  # neither rebind.test's robots.txt nor /secret from here
+    assert firewall == [PUBLIC]  # the retry resolved again, got 127.0.0.1, and refused it before connecting
+    assert "127.0.0.1" in res.reason and "public address" in res.reason and "robots.txt" in res.reason
+
+
+def test_pinned_connection_keeps_the_host_header(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    server.page("/a", "Titre", article_text(1))
+    _resolver(monkeypatch, {"news.test": ["127.0.0.1"]})
+    with Crawler(_config()) as c:
+        doc = c.document(f"http://news.test:{server.port}/a")
+    assert isinstance(doc, RawDocument)
+    assert {h.host for h in server.hits} == {f"news.test:{server.port}"}
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254
+        ("64:ff9b:1::a00:1", False),  # local-use NAT64
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:c0a8:101::1", False),  # 6to4 of 192.168.1.1
+        ("::127.0.0.1", False),  # IPv4-compatible
+        ("::10.0.0.1", False),
+        ("::ffff:10.0.0.1", False),  # IPv4-mapped
+        ("::1", False),
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
+        ("2002:808:808::1", True),
+        ("2606:4700:4700::1111", True),
+        ("8.8.8.8", True),
+    ],
+)
+def test_embedded_ipv4_is_checked(address: str, public: bool) -> None:
+    assert is_public_address(ipaddress.ip_address(address)) is public
+
+
+def test_embedded_ipv4_urls_are_refused(firewall: list[str]) -> None:
+    urls = ["http://[64:ff9b::7f00:1]/", "http://[2002:7f00:1::]/", "http://[::127.0.0.1]/"]
+    with Crawler(CrawlConfig(delay=0, retries=0, timeout=2)) as c:
+        results = [c.document(u) for u in urls]
+    assert all(isinstance(r, Failure) and "expected a public address" in r.reason for r in results), results
+    assert firewall == []  # refused before any connection was tried
+
+
+def test_robots_failure_names_the_listed_url(server: LocalServer) -> None:
+    url = f"http://localhost:{server.port}/a"
+    with Crawler(CrawlConfig(delay=0)) as c:
+        res = c.document(url)
+    assert isinstance(res, Failure) and res.source == url
+    assert "expected a public address" in res.reason and "robots.txt" in res.reason
+    with Crawler(_config(retries=0)) as c:
+        unknown = c.document("http://no-such-host.invalid/a")
+    assert isinstance(unknown, Failure) and unknown.source == "http://no-such-host.invalid/a"
+    assert "could not be read" in unknown.reason and "resolves" in unknown.reason
+
+
+def test_a_page_with_a_codec_that_is_not_text_fails_alone(server: LocalServer) -> None:
+    body = b'<html><head><meta charset="rot13"></head><body><p>Texte de la page.</p></body></html>'
+    server.routes["/rot13"] = Route(body=body, content_type="text/html")
+    server.routes["/hex"] = Route(body=b"<html><body><p>Texte.</p></body></html>", content_type="text/html; charset=hex")
+    good = server.page("/good", "Bonne page", article_text(1))
+    with Crawler(_config()) as c:
+        results = list(crawl([server.url("/rot13"), server.url("/hex"), good], c, lambda _: False))
+    rot13, hexa, page = results
+    assert isinstance(rot13, Failure) and rot13.source == server.url("/rot13") and "rot" in rot13.reason
+    assert isinstance(hexa, Failure) and hexa.source == server.url("/hex") and "hex" in hexa.reason
+    assert isinstance(page, RawDocument) and "Bonne page" in page.content
