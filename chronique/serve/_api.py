@@ -21,7 +21,7 @@ from ._views import (
     StoryDetail,
     StoryPage,
 )
-from ._write import MAX_BODY_BYTES, Writer, parse_articles
+from ._write import Writer, parse_articles, read_body
 
 __all__ = ["ARTICLE_SCHEMA", "router"]
 
@@ -144,6 +144,7 @@ def get_entity(store: StoreDep, entity_id: str) -> EntityDetail:
 
 @router.get("/search", response_model=SearchResult, summary="Full-text search, or more like an article")
 def search(
+    request: Request,
     store: StoreDep,
     q_: Annotated[str | None, Query(alias="q", max_length=1000, description="The query.")] = None,
     mode: Annotated[
@@ -157,7 +158,7 @@ def search(
     if like:
         return similar_articles(store, like, min(limit, 100))
     try:
-        return q.search_text(store, q_ or "", mode, limit)
+        return q.search_text(store, q_ or "", mode, limit, request.app.state.search_seconds)
     except q.QueryError as exc:
         raise HTTPException(400, str(exc)) from None
 
@@ -174,8 +175,10 @@ def search(
         }
     },
     responses={
+        400: {"description": "Not JSON, nested too deeply, or no article"},
         401: {"description": "No bearer token"},
         403: {"description": "Read-only server or wrong token"},
+        413: {"description": "Body over the size cap (20 MB by default)"},
         422: {"description": "Malformed articles (none stored)"},
     },
 )
@@ -189,10 +192,8 @@ async def add_articles(
     kind = request.headers.get("content-type", "application/json")
     if "json" not in kind.lower():
         raise HTTPException(415, f"expected Content-Type: application/json, got {kind!r}")
-    length = request.headers.get("content-length", "0")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise HTTPException(413, f"expected a body of at most {MAX_BODY_BYTES} bytes, got {length}")
-    docs = parse_articles(await request.body(), f"api:{dt.datetime.now(dt.UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}")
+    body = await read_body(request, writer.max_body)
+    docs = parse_articles(body, f"api:{dt.datetime.now(dt.UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}", writer.max_body)
     result = await writer.add(docs)
     if not result.added:
         response.status_code = 200

@@ -131,7 +131,7 @@ def search(
             if result is None:
                 raise _missing("article", like)
         else:
-            result = q.search_text(store, q_, mode) if q_ and q_.strip() else None
+            result = q.search_text(store, q_, mode, budget=request.app.state.search_seconds) if q_ and q_.strip() else None
     except q.QueryError as exc:
         return render(request, "search.html", 400, result=None, query=q_ or "", mode=mode, error=str(exc), like=like)
     return render(request, "search.html", result=result, query=q_ or "", mode=mode, error="", like=like)

@@ -1,7 +1,10 @@
 """Read queries behind the API and the pages; each takes a read-only :class:`Store` and returns views.
 
 Unknown ids answer None (the routes turn that into a 404); a full-text query that SQLite cannot
-parse raises :class:`QueryError` with a message for the user.
+parse raises :class:`QueryError` with a message for the user. A search is bounded before it runs
+(length, terms, prefix terms: FTS5 expands each ``prefix*`` to every indexed word it starts, and
+ORing many of them costs time quadratic in their number) and while it runs (a SQLite progress handler
+interrupts it past its time budget); both refusals are a :class:`QueryTooCostly`.
 """
 
 from __future__ import annotations
@@ -9,7 +12,10 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +53,7 @@ from ._views import (
 __all__ = [
     "EventFilter",
     "QueryError",
+    "QueryTooCostly",
     "article_detail",
     "entity_detail",
     "event_briefs",
@@ -64,8 +71,20 @@ _HIT, _END = "\x02", "\x03"  # snippet markers: control characters that cannot b
 _REF_COLS = "a.id, a.title, a.source, a.site, a.url, a.published, a.language, a.duplicate_of"
 
 
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 32
+MAX_PREFIX_TERMS = 5
+SEARCH_SECONDS = 2.0  # a search's time budget on the read connection
+_WORD = re.compile(r"\w+")
+_OPERATORS = {"AND", "OR", "NOT", "NEAR"}
+
+
 class QueryError(ValueError):
     """A search the store cannot run, with the reason in words."""
+
+
+class QueryTooCostly(QueryError):
+    """A search refused for its cost: too long, too many terms or prefix terms, or over its time budget."""
 
 
 @dataclass(slots=True)
@@ -434,7 +453,36 @@ def _group(store: Store, hits: list[tuple[SearchHit, str | None]]) -> list[Searc
     return list(groups.values())
 
 
-def search_text(store: Store, query: str, mode: str = "fts", limit: int = 50) -> SearchResult:
+def _check_cost(query: str, mode: str) -> None:
+    """Refuse a query whose length, number of terms or (FTS5 syntax) number of prefix terms is over the bounds.
+
+    Raises:
+        QueryTooCostly: the bound passed, with the query's figure.
+    """
+    prefixes = query.count("*") if mode != "words" else 0  # in words mode '*' is searched as typed, not expanded
+    if prefixes > MAX_PREFIX_TERMS:
+        raise QueryTooCostly(f"expected at most {MAX_PREFIX_TERMS} prefix terms (word*) in a search query, got {prefixes}")
+    terms = sum(1 for w in _WORD.findall(query) if w not in _OPERATORS)
+    if terms > MAX_QUERY_TERMS:
+        raise QueryTooCostly(f"expected a search query of at most {MAX_QUERY_TERMS} terms, got {terms}")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryTooCostly(f"expected a search query of at most {MAX_QUERY_CHARS} characters, got {len(query)}")
+
+
+@contextmanager
+def _time_limit(db: sqlite3.Connection, seconds: float) -> Iterator[None]:
+    """Interrupt the statements run on ``db`` inside the block once ``seconds`` have passed (they raise "interrupted")."""
+    deadline = time.monotonic() + seconds
+    # Checked every 1,000 VM steps: FTS5 ranks (bm25, snippet) inside single steps, each costly for a query with
+    # many terms, so a coarser period lets such a query run on for seconds (10,000 steps: 3 checks in 20 s).
+    db.set_progress_handler(lambda: time.monotonic() > deadline, 1_000)
+    try:
+        yield
+    finally:
+        db.set_progress_handler(None, 0)
+
+
+def search_text(store: Store, query: str, mode: str = "fts", limit: int = 50, budget: float = SEARCH_SECONDS) -> SearchResult:
     """Full-text search over the articles' titles and texts, hits grouped by event.
 
     Args:
@@ -443,20 +491,26 @@ def search_text(store: Store, query: str, mode: str = "fts", limit: int = 50) ->
             in ``words`` mode plain words, all required. ``auto`` tries FTS5 syntax and falls back to words.
         mode: ``fts``, ``words`` or ``auto``.
         limit: at most this many articles.
+        budget: seconds the search may run before it is interrupted.
 
     Returns:
         The hits grouped by event, best first.
 
     Raises:
+        QueryTooCostly: a query over :data:`MAX_QUERY_CHARS`, :data:`MAX_QUERY_TERMS` or :data:`MAX_PREFIX_TERMS`,
+            or one that runs longer than ``budget``.
         QueryError: an empty query, or (in ``fts`` mode) one that FTS5 cannot parse.
     """
     if not query.strip():
         raise QueryError("expected a search query, got an empty one")
+    _check_cost(query, mode)
     if mode == "auto":
         try:
-            return search_text(store, query, "fts", limit)
+            return search_text(store, query, "fts", limit, budget)
+        except QueryTooCostly:
+            raise
         except QueryError as exc:
-            result = search_text(store, query, "words", limit)
+            result = search_text(store, query, "words", limit, budget)
             result.note = f"Searched for the words as typed: {exc}"
             return result
     match = _words_query(query) if mode == "words" else query
@@ -466,11 +520,17 @@ def search_text(store: Store, query: str, mode: str = "fts", limit: int = 50) ->
         " WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts, 4.0, 1.0) LIMIT ?"
     )
     try:
-        rows = store.db.execute(sql, (match, limit)).fetchall()
-        total = store.db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (match,)).fetchone()[0]
+        with _time_limit(store.db, budget):
+            rows = store.db.execute(sql, (match, limit)).fetchall()
+            total = store.db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (match,)).fetchone()[0]
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise
+        if "interrupted" in str(exc):
+            raise QueryTooCostly(
+                f"expected a search that runs within {budget:g} s, got {query[:100]!r} which takes longer; "
+                "use fewer terms, or longer prefixes before '*'"
+            ) from None
         raise QueryError(
             f"cannot read {query!r} as a full-text query ({exc}); put words with hyphens or apostrophes "
             "in double quotes, or search plain words (mode=words)"

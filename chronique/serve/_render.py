@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from ._views import ArticleDetail, EventBrief
 
-__all__ = ["Mark", "Segment", "Tick", "Timeline", "environment", "paragraphs", "timeline"]
+__all__ = ["Mark", "Segment", "Tick", "Timeline", "environment", "isolate_bidi", "paragraphs", "timeline"]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _LANGUAGES = {
@@ -133,8 +135,41 @@ def safe_href(url: str | None) -> str | None:
     return url if url and url.lower().startswith(("http://", "https://")) else None
 
 
+# Explicit directional formatting characters (marks, embeddings, overrides, isolates): text from an input that holds
+# them could reorder what is printed after it (a source name "\u202eedunom.el" shows as another outlet's).
+_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_ISOLATE_OPEN, _ISOLATE_CLOSE = "\u2066\u2067\u2068", "\u2069"
+_FSI, _PDI = "\u2068", "\u2069"
+
+
+def isolate_bidi(value: Any) -> Any:
+    """Wrap text that holds directional controls in a first-strong isolate (FSI … PDI), in element text and attributes alike.
+
+    The isolate ends every embedding and override opened inside it, so untrusted text cannot reorder the page
+    around it. A PDI of the text's own that would close the isolate early is dropped.
+
+    Args:
+        value: what a template prints (only plain strings are changed; markup built by the templates is not).
+
+    Returns:
+        The value, isolated when it holds a directional control.
+    """
+    if not isinstance(value, str) or isinstance(value, Markup) or not _BIDI_CONTROLS.search(value):
+        return value
+    out, depth = [], 0
+    for ch in value:
+        if ch in _ISOLATE_OPEN:
+            depth += 1
+        elif ch == _ISOLATE_CLOSE:
+            if depth == 0:
+                continue  # unmatched: it would close our isolate
+            depth -= 1
+        out.append(ch)
+    return f"{_FSI}{''.join(out)}{_PDI * (depth + 1)}"
+
+
 def environment() -> Environment:
-    """The Jinja2 environment of the pages: package templates, autoescaping on, strict undefined.
+    """The Jinja2 environment of the pages: package templates, autoescaping on, strict undefined, bidi text isolated.
 
     Returns:
         An environment with the date, language and URL helpers as globals and filters.
@@ -145,6 +180,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=isolate_bidi,
     )
     env.filters.update(human_date=human_date, language_name=language_name, entity_type=entity_type)
     env.globals.update(

