@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DATASETS",
     "EcbDocument",
+    "NewsArticle",
     "SemevalPair",
     "adjusted_rand",
     "agglomerative_labels",
@@ -52,13 +53,14 @@ __all__ = [
     "detokenise",
     "ecb_gold_event",
     "evaluate",
-    "NewsArticle",
-    "read_news_events",
     "format_table",
+    "level_metrics",
     "mean_shingle_scores",
+    "news_levels",
     "pairwise_f1",
     "pearson",
     "read_ecbplus",
+    "read_news_events",
     "read_semeval",
     "shingle_counts",
     "shingle_scores",
@@ -563,7 +565,9 @@ def _run_news_events(path: Path, embedder: str, limit: int | None, dates: bool =
     scored = {name: news_levels(labels, labels, articles) for name, labels in baselines.items()}
     gold = {a.id: a.gold_event or a.gold_story for a in articles}
     errors = cluster_errors(pred_events, gold)
-    return _result(f"news-events:{path.name}", news_levels(pred_events, pred_stories, articles), scored, notes, _failure_lines(run) + errors)
+    return _result(
+        f"news-events:{path.name}", news_levels(pred_events, pred_stories, articles), scored, notes, _failure_lines(run) + errors
+    )
 
 
 # -- ECB+ ----------------------------------------------------------------------------------------

@@ -23,10 +23,13 @@ from chronique.evaluate import (
     ecb_gold_event,
     evaluate,
     format_table,
+    level_metrics,
     mean_shingle_scores,
+    news_levels,
     pairwise_f1,
     pearson,
     read_ecbplus,
+    read_news_events,
     read_semeval,
     shingle_counts,
     shingle_scores,
@@ -262,3 +265,65 @@ def test_format_table():
     assert lines[3].split() == ["documents", "3", "-"]
     assert "- a note" in lines
     assert "failures:" not in text
+
+
+# -- news-events ---------------------------------------------------------------------------------
+def _news_file(tmp_path: Path, rows: list[dict]) -> Path:
+    path = tmp_path / "news.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_read_news_events_keeps_whole_groups_under_a_limit(tmp_path):
+    rows = [{"id": f"a{i}", "text": "t", "gold_event": g} for i, g in enumerate(["E1", "E1", "E2", "E2", "E2", "E3"])]
+    arts = read_news_events(_news_file(tmp_path, rows), limit=4)
+    assert [a.gold_event for a in arts] == ["E1", "E1"]  # E2 would pass the limit: a slice keeps whole groups
+    assert len(read_news_events(_news_file(tmp_path, rows))) == 6
+
+
+def test_read_news_events_names_the_bad_line_and_refuses_unlabelled_files(tmp_path):
+    with pytest.raises(InputError, match=r"news.jsonl:2"):
+        read_news_events(_news_file(tmp_path, [{"id": "a", "text": "t", "gold_event": "E"}, {"id": "b", "text": None}]))
+    with pytest.raises(InputError, match="gold_event"):
+        read_news_events(_news_file(tmp_path, [{"id": "a", "text": "t"}]))
+
+
+def test_level_metrics_over_groups_of_two_or_more_by_hand():
+    gold = {"a": 1, "b": 1, "c": 2}
+    pred = {"a": "x", "b": "y", "c": "x"}
+    every = level_metrics(pred, gold, "events_")
+    # a: P 1/2 (a, c predicted together), R 1/2; b: P 1, R 1/2; c: P 1/2, R 1
+    assert every["events_bcubed_precision"] == pytest.approx((0.5 + 1 + 0.5) / 3)
+    assert every["events_bcubed_recall"] == pytest.approx((0.5 + 0.5 + 1) / 3)
+    assert every["events_found"] == 2 and every["events_gold"] == 2
+    two = level_metrics(pred, gold, "events_2plus_", min_size=2)  # c's single-article group is left out
+    assert two["events_2plus_bcubed_precision"] == 1.0
+    assert two["events_2plus_bcubed_recall"] == 0.5
+    assert two["events_2plus_gold"] == 1
+
+
+def test_news_levels_scores_events_and_stories_against_their_own_labels(tmp_path):
+    rows = [
+        {"id": "a", "text": "t", "gold_event": "E1", "gold_story": "S"},
+        {"id": "b", "text": "t", "gold_event": "E1", "gold_story": "S"},
+        {"id": "c", "text": "t", "gold_event": "E2", "gold_story": "S"},
+        {"id": "d", "text": "t", "gold_event": "E3", "gold_story": "T"},
+    ]
+    arts = read_news_events(_news_file(tmp_path, rows))
+    events = {"a": "x", "b": "x", "c": "y", "d": "z"}
+    stories = {"a": "s", "b": "s", "c": "s", "d": "t"}
+    m = news_levels(events, stories, arts)
+    assert m["events_bcubed_f1"] == 1.0 and m["stories_bcubed_f1"] == 1.0
+    assert "stories_vs_events_bcubed_f1" not in m
+    # scored against the other level, the same predictions are wrong: events split the story S
+    assert news_levels(stories, events, arts)["stories_bcubed_recall"] == pytest.approx((2 / 3 + 2 / 3 + 1 / 3 + 1) / 4)
+
+
+def test_news_levels_with_event_labels_only_scores_stories_against_events(tmp_path):
+    rows = [{"id": k, "text": "t", "gold_event": g} for k, g in [("a", "E1"), ("b", "E1"), ("c", "E2"), ("d", "E3")]]
+    arts = read_news_events(_news_file(tmp_path, rows))
+    m = news_levels({"a": 1, "b": 1, "c": 2, "d": 3}, {"a": 1, "b": 1, "c": 1, "d": 3}, arts)
+    assert m["stories_vs_events_bcubed_precision"] == pytest.approx((2 / 3 + 2 / 3 + 1 / 3 + 1) / 4)
+    assert "stories_bcubed_f1" not in m
+    # two of three gold groups hold one article: events are also scored over the groups of two or more
+    assert m["events_2plus_bcubed_f1"] == 1.0 and m["events_2plus_gold"] == 1
