@@ -218,6 +218,15 @@ class Crawler:
     def _attempt(self, url: str, cap: int) -> _Answer:
         """One request; the body of a 200 is read in chunks and refused past ``cap`` or the deadline."""
         deadline = time.monotonic() + self.config.timeout
+        try:
+            return self._exchange(url, cap, deadline)
+        finally:
+            # the gap to the next request is counted from the end of this one, so the host sees at least `delay`
+            # between two requests however long this one took to arrive
+            self._last[_host(url)] = time.monotonic()
+
+    def _exchange(self, url: str, cap: int, deadline: float) -> _Answer:
+        """Send the request and read the answer (the body of a 200 up to ``cap`` bytes and the deadline)."""
         with self.client.stream("GET", url) as resp:
             ctype = resp.headers.get("content-type", "")
             if resp.status_code != 200:

@@ -107,3 +107,27 @@ def test_cli_feed_twice_stores_each_page_once(server: LocalServer, tmp_path: Pat
     assert server.count("/a0") == 1 and server.count("/feed.xml") == 2
     store = Store(db)
     assert sorted(a.title for a in store.articles()) == ["Titre 0", "Titre 1", "Titre 2"]
+
+
+def test_an_item_page_with_a_codec_that_is_not_text_fails_alone(server: LocalServer) -> None:
+    good = server.page("/good", "Bonne page", article_text(1))
+    server.routes["/hex"] = Route(body=b"<html><body><p>Texte.</p></body></html>", content_type="text/html; charset=hex")
+    server.routes["/rot13"] = Route(body=b'<html><head><meta charset="rot13"></head><body><p>Texte.</p></body></html>')
+    server.routes["/rot13"].content_type = "text/html"
+    day = "Fri, 03 May 2024 10:00:00 GMT"
+    feed = _rss([("Hex", "/hex", day), ("Rot", "/rot13", day), ("Bonne", good, day)])
+    server.routes["/feed.xml"] = Route(body=feed.replace(b'version="1.0"?>', b'version="1.0" encoding="rot13"?>', 1))
+    with _crawler() as c:
+        docs = list(feed_documents([server.url("/feed.xml")], c, lambda url: False))
+    assert [type(d).__name__ for d in docs] == ["Failure", "Failure", "RawDocument"]
+    assert docs[0].source == server.url("/hex") and "text" in docs[0].reason and "hex" in docs[0].reason
+    assert docs[1].source == server.url("/rot13") and "text" in docs[1].reason and "rot" in docs[1].reason
+
+
+def test_feed_refused_for_its_robots_txt_names_the_feed(server: LocalServer) -> None:
+    feed = f"http://localhost:{server.port}/feed.xml"
+    with _crawler(allow_private=False) as c:
+        items = list(read_feed(feed, c))
+    assert len(items) == 1 and isinstance(items[0], Failure) and items[0].source == feed
+    assert "robots.txt" in items[0].reason and "public address" in items[0].reason
+    assert server.hits == []
