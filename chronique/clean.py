@@ -1,5 +1,8 @@
 """Stage 2, clean: strip page chrome and keep every sentence of reporting.
 
+A cleaned text longer than :data:`chronique.ingest.MAX_TEXT_CHARS` (what the language models read) is cut
+at a paragraph break, with a note on the article.
+
 HTML goes through trafilatura (text, title, date, site, author), then through the same line
 rules as plain text. Plain text has its own cleaner: known chrome lines (teasers, comment forms,
 donation prompts, tag codes, glued bylines, page dates), a title repeated at the top, and lines
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 
 import trafilatura
 
+from .ingest import MAX_TEXT_CHARS
 from .records import Article, RawDocument
 
 __all__ = ["ChromeModel", "CleanResult", "clean_documents", "clean_text"]
@@ -65,6 +69,7 @@ _PAGE_DATE = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.!?…»\"”)\]:]\s*$")
 _TITLE_SITE = re.compile(r"^(?P<title>.+?)\s+[|–-]\s+(?P<site>[^|]{2,40})$")
+_MAX_TITLE_CHARS = 500  # a longer "title" is a whole page on one line: its first sentence stands for it
 
 
 @dataclass(slots=True)
@@ -155,8 +160,26 @@ def clean_documents(docs: list[RawDocument], chrome: ChromeModel | None = None) 
         art.published, art.published_origin = doc.published, doc.published_origin
         if not art.published and res.published:
             art.published, art.published_origin = res.published, "html-metadata"
+        _cap_length(art)
+        if len(art.title) > _MAX_TITLE_CHARS:  # a page's first line, when it is the whole page
+            art.title = _title_from(art.title)
         articles.append(art)
     return articles
+
+
+def _cap_length(art: Article) -> None:
+    """Cut a text longer than the language models read (spaCy's limit) at a paragraph break, and say so.
+
+    Plain-text and JSON inputs that long are refused at ingest; a page's markup is capped by bytes, not
+    by the length of the text it holds, so a page can still get here with more.
+    """
+    if len(art.text) <= MAX_TEXT_CHARS:
+        return
+    cut = art.text.rfind("\n\n", 0, MAX_TEXT_CHARS)
+    cut = cut if cut > MAX_TEXT_CHARS // 2 else MAX_TEXT_CHARS
+    art.notes.append(f"text cut to its first {cut} of {len(art.text)} characters (the most the language models read)")
+    art.text = art.text[:cut].rstrip()
+    art.title = art.title[: MAX_TEXT_CHARS // 100]
 
 
 def clean_html(html: str, repeated=None) -> CleanResult:

@@ -127,7 +127,10 @@ def find_time_expressions(article_id: str, text: str, published: str | None, lan
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
-            value, gran = _resolve(rule, m, base, language)
+            try:
+                value, gran = _resolve(rule, m, base, language)
+            except OverflowError:  # next to 0001-01-01 or 9999-12-31 the calendar has no day to go to
+                value, gran = None, "day"
             taken.append((m.start(), m.end()))
             found.append(TimeExpression(article_id, m.start(), m.end(), m.group(0), value, gran, rule))
     return sorted(found, key=lambda t: t.start)
@@ -223,7 +226,8 @@ def event_date(article: Article, lead_chars: int = 700, window_days: int = 7) ->
     pub = dt.date.fromisoformat(article.published) if article.published else None
     days = [t for t in article.times if t.value and t.granularity == "day"]
     if pub is not None:
-        recent = [t for t in days if pub - window_days * _DAY <= dt.date.fromisoformat(t.value) <= pub]
+        earliest = pub - window_days * _DAY if pub.toordinal() > window_days else dt.date.min
+        recent = [t for t in days if earliest <= dt.date.fromisoformat(t.value) <= pub]
         lead = [t for t in recent if t.start < lead_chars]
         if lead:
             t = lead[0]

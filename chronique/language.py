@@ -6,9 +6,40 @@ import re
 
 from .records import Article
 
-__all__ = ["detect_language", "detect_languages"]
+__all__ = ["ISO_639_1", "detect_language", "detect_languages", "normalise_language"]
 
 _MIN_CHARS = 20
+# Every ISO 639-1 code: what a ``language`` given by an input's metadata must be (the models, dateparser and
+# the summariser look languages up by these codes; anything else used to fail deep in the analysis).
+ISO_639_1 = frozenset(
+    """aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el en
+    eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg
+    ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no
+    nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te
+    tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu""".split()  # noqa: SIM905
+)
+
+
+def normalise_language(value: str) -> str:
+    """A language given by metadata as its ISO 639-1 code: ``"FR"``, ``"fr-FR"`` and ``"fr_CA"`` give ``"fr"``.
+
+    Args:
+        value: the language as the input gives it.
+
+    Returns:
+        The two-letter code.
+
+    Raises:
+        ValueError: ``value`` does not start with an ISO 639-1 code.
+
+    Example:
+        >>> normalise_language(" fr_CA ")
+        'fr'
+    """
+    primary = value.strip().lower().replace("_", "-").split("-")[0]
+    if primary not in ISO_639_1:
+        raise ValueError(f"expected an ISO 639-1 language code (fr, en, de...), got {value[:40]!r}")
+    return primary
 
 
 def detect_language(text: str) -> tuple[str | None, float]:

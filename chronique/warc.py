@@ -10,6 +10,7 @@ cut short, or bytes after the last complete record, are reported as a :class:`Fa
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from .errors import InputError
-from .ingest import IngestStats, as_failure, decode_page, normalise_date
+from .ingest import IngestStats, as_failure, decode_page, normalise_date, open_regular
 from .records import Failure, RawDocument, content_id
 
 __all__ = ["read_warc"]
@@ -42,15 +43,15 @@ def read_warc(path: Path, max_bytes: int, stats: IngestStats) -> Iterator[RawDoc
     """
     source = str(path)
     try:
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:  # a named pipe called x.warc would block forever
             yield from _records(fh, source, max_bytes, stats)
-    except OSError as exc:
+    except (InputError, OSError) as exc:
         yield as_failure(source, exc)
 
 
 def _records(fh: IO[bytes], source: str, max_bytes: int, stats: IngestStats) -> Iterator[RawDocument | Failure]:
     """Iterate the records of an open archive, then check that nothing was left unread."""
-    size = Path(fh.name).stat().st_size
+    size = os.fstat(fh.fileno()).st_size
     if not _starts_as_warc(fh):
         yield Failure(source, "expected a WARC file (starting with 'WARC/', gzip-compressed or not), got something else")
         return

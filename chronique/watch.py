@@ -7,20 +7,22 @@ a file still being written (modified less than ``settle`` seconds ago) waits for
 killed mid-pass leaves its files unrecorded, so the next pass reads them again, and articles already
 stored are skipped by their content id. A file that changes replaces its earlier version: the articles it
 held and no longer holds are withdrawn from the store and their events (unless another input copies them,
-or the new version cannot be read at all). A file deleted from the folder keeps its articles.
+or the new version cannot be read at all). A file deleted from the folder keeps its articles. An entry
+that is not read (a named pipe, a link out of the folder, a name that is not UTF-8, a folder that cannot be
+listed) is reported as a failure once, and again only when it changes.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ingest import input_kind, read_inputs
+from .ingest import read_inputs, walk_inputs
 from .pipeline import Pipeline, RunResult
-from .records import RawDocument
+from .records import Failure, RawDocument
 
 __all__ = ["WatchPass", "changed_files", "watch", "watch_once"]
 
@@ -40,7 +42,7 @@ def changed_files(
     """The input files under ``folder`` that are new or changed since ``seen``.
 
     Args:
-        folder: the watched folder (walked recursively).
+        folder: the watched folder (walked recursively, as :func:`chronique.ingest.walk_inputs` does).
         seen: ``{path: (size, mtime_ns)}`` of the files already handled.
         settle: files modified less than this many seconds ago are left for a later pass.
         now: the current time (seconds since the epoch); defaults to the clock.
@@ -48,26 +50,37 @@ def changed_files(
     Returns:
         ``{path: (size, mtime_ns)}`` of the files to read, in sorted path order.
     """
+    return _scan(folder, seen, settle, now)[0]
+
+
+def _scan(
+    folder: Path, seen: dict[str, tuple[int, int]], settle: float = 0.0, now: float | None = None
+) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]], list[Failure]]:
+    """The new or changed readable files, and the new or changed entries that are refused (with their failures).
+
+    A refused entry (a pipe, a link out of the folder, a name that is not UTF-8, a folder that cannot be
+    listed) is reported once, then again only when it changes: it is recorded as seen like a file.
+    """
     now = time.time() if now is None else now
-    out: dict[str, tuple[int, int]] = {}
-    for path in sorted(_inputs(folder)):
-        try:
-            st = path.stat()
-        except OSError:  # removed between listing and stat
+    todo: dict[str, tuple[int, int]] = {}
+    refused: dict[str, tuple[int, int]] = {}
+    failures: list[Failure] = []
+    for item in walk_inputs(folder, skip_hidden=True):
+        path = Path(item.source if isinstance(item, Failure) else item)
+        try:  # lstat: a link is judged by itself; its target may be a pipe that must not be opened
+            st = os.lstat(path) if isinstance(item, Failure) else path.stat()
+        except (OSError, ValueError):  # removed between listing and stat; an escaped name (\xff) is no path
+            st = None
+        sig = (st.st_size, st.st_mtime_ns) if st else (0, 0)
+        key = item.source if isinstance(item, Failure) else str(path)
+        if seen.get(key) == sig or (st is not None and now - st.st_mtime < settle):
             continue
-        key, sig = str(path), (st.st_size, st.st_mtime_ns)
-        if seen.get(key) != sig and now - st.st_mtime >= settle:
-            out[key] = sig
-    return out
-
-
-def _inputs(folder: Path) -> Iterator[Path]:
-    """Every accepted input file under ``folder`` (meta.csv sidecars are read with the files beside them)."""
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            if not name.startswith(".") and input_kind(Path(name)) is not None:
-                yield Path(root) / name
+        if isinstance(item, Failure):
+            refused[key] = sig
+            failures.append(item)
+        elif st is not None:
+            todo[key] = sig
+    return todo, refused, failures
 
 
 def watch_once(folder: Path, pipeline: Pipeline, settle: float = 0.0) -> WatchPass:
@@ -82,15 +95,15 @@ def watch_once(folder: Path, pipeline: Pipeline, settle: float = 0.0) -> WatchPa
         The files read and the run's result (None when nothing changed).
     """
     seen = pipeline.store.seen_files()
-    todo = changed_files(folder, seen, settle)
-    if not todo:
+    todo, refused, failures = _scan(folder, seen, settle)
+    if not todo and not refused:
         return WatchPass()
     # before the run, so that its one events update also drops what went; a run killed after this
     # leaves the file unrecorded, and the next pass adds its new version
     withdrawn = pipeline.withdraw(set().union(*(_stale(p, pipeline) for p in todo if p in seen)))
-    result = pipeline.run(list(todo))
-    pipeline.store.mark_seen(todo)
-    return WatchPass(list(todo), result, withdrawn)
+    result = pipeline.run(list(todo), extra=failures)
+    pipeline.store.mark_seen({**todo, **refused})
+    return WatchPass([*todo, *refused], result, withdrawn)
 
 
 def _stale(path: str, pipeline: Pipeline) -> set[str]:
