@@ -99,3 +99,19 @@ def test_html_path_uses_trafilatura() -> None:
     assert res.title == "Grève à Paris"
     assert "phrase numéro 4" in res.text and "Accueil" not in res.text and "Lire aussi" not in res.text
     assert res.published == "2019-09-13"
+
+
+def test_a_text_longer_than_the_models_read_is_cut_with_a_note() -> None:
+    """Audit: a 4 MB text reached spaCy whole and failed with its raw E088; a page's text is cut and says so."""
+    from chronique.ingest import MAX_TEXT_CHARS
+    from chronique.records import RawDocument
+
+    para = "Une phrase de reportage assez longue pour compter ici, avec des mots. " * 20
+    paras = "".join(f"<p>Paragraphe {i}. {para}</p>" for i in range(MAX_TEXT_CHARS // len(para) + 50))
+    page = f"<html><body><article>{paras}</article></body></html>"
+    line = "mot " * 200  # a whole page on its first line: not a title
+    docs = [RawDocument("p", "p.html", page, "html"), RawDocument("t", "t.txt", line + "\n\nTexte.", "text")]
+    art, short = clean_documents(docs)
+    assert len(art.text) <= MAX_TEXT_CHARS and art.text.endswith(para.strip())
+    assert any("text cut to its first" in n and "language models" in n for n in art.notes)
+    assert len(short.title) <= 111 and not short.notes

@@ -88,3 +88,13 @@ def test_event_weekday_only_for_undated_reports() -> None:
 def test_a_date_without_year_a_few_weeks_ahead_is_this_year() -> None:
     assert _values("Le tarif s'applique à compter du 12 juin.", "2024-06-06", "fr")[-1][1] == "2024-06-12"
     assert _values("Le 30 décembre, il avait démissionné.", "2024-01-10", "fr")[-1][1] == "2023-12-30"
+
+
+def test_dates_at_the_ends_of_the_calendar_do_not_overflow() -> None:
+    """Audit: publication dates 9999-12-31 and 0001-01-01 raised a raw OverflowError in the analysis."""
+    text = "Il a parlé hier soir, lundi, la semaine dernière et il y a trois jours."
+    for published in ("0001-01-01", "9999-12-31"):
+        art = Article("a", "s", "text", "Titre", text, published=published, published_origin="json", language="fr")
+        date_articles([art])
+        assert art.event_date is not None and art.event_date.startswith(published[:4])
+        assert all(t.value is None or "0001-01-01" <= t.value <= "9999-12-31" for t in art.times)

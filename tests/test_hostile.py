@@ -370,3 +370,38 @@ def test_a_page_declaring_utf16_in_its_meta_is_read_as_utf8(tmp_path: Path) -> N
     (tmp_path / "p.html").write_bytes(_html("<p>Un été.</p>", '<meta charset="utf-16">').encode())
     docs, failures = _split(list(read_inputs([tmp_path])))
     assert not failures and "été" in docs[0].content
+
+
+@pytest.mark.slow
+def test_the_audit_reproductions_through_a_real_run(base: Path) -> None:
+    """``chronique run`` over the audit's inputs beside a good article: each is skipped by name, the run goes on."""
+    from typer.testing import CliRunner
+
+    from chronique.cli import app
+    from chronique.store import Store
+
+    folder = base / "d"
+    folder.mkdir()
+    (folder / "good.txt").write_text(GOOD_TEXT, "utf-8")
+    hostile = [
+        _file("x.html", _html("<p>T</p>", '<meta charset="rot13">'))(folder),
+        _file("y.html", _html("<p>T</p>", '<meta charset="hex">'))(folder),
+        _bad_name(folder),
+        _fifo(folder),
+        _file("late.json", json.dumps({"text": "Le maire a parlé hier soir.", "published": "9999-12-31"}))(folder),
+        _file("lang.json", json.dumps({"text": "Le maire a parlé lundi.", "language": "français"}))(folder),
+        _file("s.json", '{"text": "Le maire a parl\\udce9 hier."}')(folder),
+        _file("long.txt", _long_text)(folder),
+    ]
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(600)
+    try:
+        result = CliRunner().invoke(app, ["run", str(folder), "--db", str(base / "x.db"), "--embedder", "hashing"])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 1, result.output  # some inputs failed, the run itself did not
+    store = Store(base / "x.db")
+    assert [a.id for a in store.articles()] == [GOOD_ID]
+    assert sorted(f.source for f in store.failures()) == sorted(display_name(p) for p in hostile)

@@ -96,3 +96,20 @@ def test_memory_stays_flat_on_a_large_archive(tmp_path: Path) -> None:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert count == 1000 and peak < 2_000_000, peak  # a few records' worth, never the archive
+
+
+def test_a_page_with_a_codec_that_is_not_text_fails_alone(tmp_path: Path) -> None:
+    """Audit: a record declaring charset=rot13 (or hex) made every later record of the archive reported corrupt."""
+    path = tmp_path / "mixed.warc.gz"
+    with path.open("wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        for n, ctype in enumerate(["text/html; charset=rot13", "text/html", "text/html; charset=hex", "text/html; charset=utf-8"]):
+            hh = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
+            w.write_record(w.create_warc_record(f"https://news.example/{n}", "response", payload=io.BytesIO(_page(n)), http_headers=hh))
+    items = list(read_inputs([path]))
+    docs = [i for i in items if isinstance(i, RawDocument)]
+    fails = [i for i in items if isinstance(i, Failure)]
+    assert sorted(d.url for d in docs) == ["https://news.example/1", "https://news.example/3"]
+    assert len(fails) == 2 and all(f.source.startswith(f"{path}:") for f in fails)
+    assert all("a codec that does not decode bytes to text" in f.reason for f in fails)
+    assert "'rot13'" in fails[0].reason and "https://news.example/0" in fails[0].reason

@@ -148,3 +148,21 @@ def test_a_changed_file_keeps_an_old_article_that_another_input_copies(tmp_path:
     os.utime(inbox / "a.txt", ns=(time.time_ns(), time.time_ns() - 5 * 10**9))
     step = watch_once(inbox, pipe)
     assert step.withdrawn == [] and len(pipe.store.articles()) == 3  # b.txt still reports the first version
+
+
+def test_entries_it_must_not_read_are_reported_once_and_never_block(tmp_path: Path) -> None:
+    """Audit: a named pipe hung watch forever; a file name that is not UTF-8 crashed it; links out were read."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    os.mkfifo(inbox / "pipe.txt")
+    bad = os.fsdecode(os.fsencode(inbox) + b"/x\xff.txt")
+    Path(bad).write_text("Titre\n\nTexte.\n", "utf-8")
+    (tmp_path / "secret.txt").write_text("Secret\n\nHors du dossier.\n", "utf-8")
+    (inbox / "out.txt").symlink_to(tmp_path / "secret.txt")
+    pipe = Pipeline(Store(tmp_path / "c.db"), embedder="hashing")
+    first = watch_once(inbox, pipe)
+    assert first.result is not None and first.result.added == 0
+    reasons = {Path(f.source).name: f.reason for f in first.result.failures}
+    assert sorted(reasons) == ["out.txt", "pipe.txt", "x\\xff.txt"]
+    assert "named pipe" in reasons["pipe.txt"] and "outside" in reasons["out.txt"] and "UTF-8" in reasons["x\\xff.txt"]
+    assert watch_once(inbox, pipe).files == []  # reported once, not on every pass
