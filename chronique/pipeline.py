@@ -110,7 +110,6 @@ class Pipeline:
                 progress(1)
         if batch:
             self._process(batch, result)
-        self.store.save_chrome_counts(dict(self.chrome.line_counts_))
         with self.store.exclusive():  # another writer's rebuild must not overwrite ours with an older read
             self.update_events(result)
         return result
@@ -127,7 +126,8 @@ class Pipeline:
         self.store.clear_failures(d.source for d in batch)
         if not fresh:
             return
-        self.chrome.partial_fit(fresh)
+        seen = ChromeModel().partial_fit(fresh).line_counts_  # this batch's lines, stored with its articles
+        self.chrome.line_counts_.update(seen)
         articles, failed = _guarded(fresh, lambda docs: detect_languages(clean_documents(docs, self.chrome)), "cleaning")
         articles, empty = _drop_empty(articles)
         signatures = {a.id: minhash(a.text) for a in articles}  # for copy detection, then kept in the representation
@@ -143,10 +143,13 @@ class Pipeline:
             if a.duplicate_of:  # a copy shares its original's analysis rather than redoing it
                 a.event_date, a.event_date_evidence = copies[a.id].event_date, copies[a.id].event_date_evidence
         failures = failed + empty + broken + orphans
-        self.store.add_articles(articles, [r for _, r in pairs], failures)
+        names = self._entity_names(articles)
+        stored = self.store.add_articles(articles, [r for _, r in pairs], failures, chrome=dict(seen), entity_names=names)
         result.failures += failures
-        result.added += len(articles)
-        result.duplicates += len(articles) - len(analysed)
+        # what this run stored: an article another writer stored meanwhile is "already stored", not new
+        result.added += len(stored)
+        result.duplicates += sum(1 for a in articles if a.id in stored and a.duplicate_of)
+        result.skipped += len(articles) - len(stored)
 
     def _analyse(self, originals: list[Article], signatures: dict[str, MinHash]) -> list[tuple[Article, Representation]]:
         """Dates, entities and the representation of each first copy, batched.
@@ -218,14 +221,17 @@ class Pipeline:
             events.append(summarize_event(key, [a for a in full if a], clusterer.reps_, copies))
             changed.add(key)
         stories = link_stories(events, clusterer, changed=changed)
-        names = self._entity_names(events)
+        names = self._entity_names()
         self.store.save_events(events, stories, names)
         if result is not None:
             result.events, result.stories = len(events), len(stories)
             result.changed_events = sorted(changed)
 
-    def _entity_names(self, events) -> dict[str, tuple[str, str]]:
-        """(label, display name) of every entity the events name."""
+    def _entity_names(self, articles: list[Article] | None = None) -> dict[str, tuple[str, str]]:
+        """(label, display name) of every entity the articles name (None: every entity stored or learned)."""
+        if articles is not None:
+            idents = {m.entity_id for a in articles for m in a.mentions}
+            return {i: (self.extractor.labels_.get(i, i.split(":", 1)[0]), self.extractor.display_name(i)) for i in sorted(idents)}
         names = dict(self.store.entity_names())
         for ident, label in self.extractor.labels_.items():
             names[ident] = (label, self.extractor.display_name(ident))

@@ -187,19 +187,44 @@ class Store:
             found |= {r[0] for r in self.db.execute(q, chunk)}
         return found
 
-    def add_articles(self, articles: list[Article], reps: list[Representation], failures: list[Failure]) -> None:
-        """Store a batch of analysed articles, their representations and the batch's failures, atomically."""
+    def add_articles(
+        self,
+        articles: list[Article],
+        reps: list[Representation],
+        failures: list[Failure],
+        chrome: dict[tuple[str, str], int] | None = None,
+        entity_names: dict[str, tuple[str, str]] | None = None,
+    ) -> set[str]:
+        """Store a batch of analysed articles with what the run learned from it, atomically.
+
+        What a batch taught the run (repeated lines, entity names) is written with its articles, so a
+        run killed after this batch resumes with the same knowledge an uninterrupted run would have.
+
+        Args:
+            articles: the analysed articles; one another writer stored meanwhile keeps that writer's analysis.
+            reps: their representations.
+            failures: the batch's failed inputs.
+            chrome: repeated-line counts seen in this batch, added to the stored counts.
+            entity_names: entity id -> (label, display name) of the entities the batch names.
+
+        Returns:
+            The ids this call inserted (not those another writer had stored first).
+        """
         now = time.time()
+        inserted: set[str] = set()
         with self.transaction() as db:
             present = self.known_ids(a.id for a in articles)  # stored meanwhile by another writer: keep its analysis
             for art in (a for a in articles if a.id not in present):
                 row = [getattr(art, c) for c in _ARTICLE_COLS]
                 row[_ARTICLE_COLS.index("removed")] = json.dumps(art.removed, ensure_ascii=False)
                 row[_ARTICLE_COLS.index("notes")] = json.dumps(art.notes, ensure_ascii=False)
-                db.execute(
+                cur = db.execute(
                     f"INSERT OR IGNORE INTO articles ({','.join(_ARTICLE_COLS)}, added_at) VALUES ({','.join('?' * (len(row) + 1))})",
                     [*row, now],
                 )
+                if cur.rowcount != 1:
+                    continue  # a copy of the same id earlier in this batch
+                inserted.add(art.id)
                 db.executemany(
                     "INSERT INTO mentions VALUES (?,?,?,?,?,?)",
                     [(m.article_id, m.start, m.end, m.text, m.label, m.entity_id) for m in art.mentions],
@@ -208,7 +233,7 @@ class Store:
                     "INSERT INTO times VALUES (?,?,?,?,?,?,?)",
                     [(t.article_id, t.start, t.end, t.text, t.value, t.granularity, t.rule) for t in art.times],
                 )
-            for r in (r for r in reps if r.article_id not in present):
+            for r in (r for r in reps if r.article_id in inserted):
                 db.execute(
                     f"INSERT OR REPLACE INTO representations ({_REP_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
@@ -225,6 +250,9 @@ class Store:
                     ),
                 )
             self._record_failures(db, failures, now)
+            self._add_chrome_counts(db, chrome or {})
+            db.executemany("INSERT OR REPLACE INTO entities VALUES (?,?,?)", [(k, lb, n) for k, (lb, n) in (entity_names or {}).items()])
+        return inserted
 
     def add_failures(self, failures: list[Failure]) -> None:
         """Record inputs that failed (replacing an older reason for the same input)."""
@@ -351,6 +379,14 @@ class Store:
         """Replace the repeated-line counts."""
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO chrome_lines VALUES (?,?,?)", [(g, k, n) for (g, k), n in counts.items()])
+
+    @staticmethod
+    def _add_chrome_counts(db: sqlite3.Connection, counts: dict[tuple[str, str], int]) -> None:
+        """Add counts to the stored ones inside an open transaction (increments, so two writers add up)."""
+        db.executemany(
+            "INSERT INTO chrome_lines VALUES (?,?,?) ON CONFLICT(grp, line) DO UPDATE SET n = n + excluded.n",
+            [(g, k, n) for (g, k), n in counts.items()],
+        )
 
     # -- events and stories -----------------------------------------------------------------
     def save_events(self, events: list[Event], stories: list[Story], entity_names: dict[str, tuple[str, str]]) -> None:

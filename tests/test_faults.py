@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
+import pytest
 from typer.testing import CliRunner
 
 from chronique.cli import app
@@ -32,6 +33,9 @@ from chronique.store import Store
 from tests._http import article_text
 from tests.conftest import EXAMPLES
 from tests.test_warc import write_warc
+
+# real models in subprocesses, runs killed, 200 MB files written: each test takes seconds to minutes
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

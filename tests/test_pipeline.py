@@ -12,8 +12,11 @@ from typer.testing import CliRunner
 
 from chronique.cli import app
 from chronique.pipeline import Pipeline
+from chronique.represent import HashingEmbedder
 from chronique.store import Store
 from tests.conftest import EXAMPLES, seed_name
+
+pytestmark = pytest.mark.slow  # every test here builds a real Pipeline, which loads spaCy's French model
 
 
 def _groups(report: dict) -> set[frozenset[str]]:
@@ -244,3 +247,75 @@ def test_a_later_run_reports_only_what_it_changed(tmp_path: Path) -> None:
     report = json.loads(again.stdout)
     assert report["changed_events"] == [] and len(report["events"]) == 2
     assert "RATP" in runner.invoke(app, ["report", "--db", str(db)]).stdout
+
+
+class _Killed(Exception):
+    """Stands for SIGKILL between two batches: the run stops where it is, with nothing after it run."""
+
+
+def _stop_after(items: int):
+    seen = 0
+
+    def progress(n: int) -> None:
+        nonlocal seen
+        seen += n
+        if seen == items:
+            raise _Killed
+
+    return progress
+
+
+def test_a_run_stopped_after_a_batch_resumes_with_what_that_batch_taught(tmp_path: Path) -> None:
+    # the repeated line reaches the chrome threshold (3 articles) in the second batch; the surname alone
+    # ("Mme Verdoux") finds the full name of the first batch: both must survive a kill between the batches
+    chrome = "Rubrique des régions, édition du soir"
+    texts = [
+        f"Pont de Lyon\n\n{chrome}\n\nLa ministre Amélie Verdoux a inauguré lundi le nouveau pont de Lyon devant la presse.",
+        f"Budget voté\n\n{chrome}\n\nLe conseil municipal de Lille a voté mardi soir le budget de la ville pour l'an prochain.",
+        f"Le coût du pont\n\n{chrome}\n\nInterrogée mardi à Lyon, Mme Verdoux a défendu le coût du pont devant les élus.",
+        f"Incendie\n\n{chrome}\n\nLes pompiers ont maîtrisé un incendie dans une usine près de Nantes dans la nuit de mercredi.",
+    ]
+    docs = [_raw(f"in/{n}.txt", t) for n, t in enumerate(texts)]
+    whole = Store(tmp_path / "whole.db")
+    Pipeline(whole, embedder="hashing", batch_size=2).run_documents(docs)
+    killed = Store(tmp_path / "killed.db")
+    with pytest.raises(_Killed):
+        Pipeline(killed, embedder="hashing", batch_size=2).run_documents(docs, progress=_stop_after(2))
+    assert len(killed.articles()) == 2 and not killed.events()  # the first batch committed, nothing after it
+    Pipeline(Store(tmp_path / "killed.db"), embedder="hashing", batch_size=2).run_documents(docs)  # the re-run
+
+    def analysis(store: Store) -> dict[str, tuple[str, list[str]]]:
+        return {a.id: (a.text, sorted(m.entity_id for m in store.article(a.id).mentions)) for a in store.articles()}
+
+    assert chrome not in whole.article(docs[2].id).text  # the uninterrupted run removed it as chrome
+    assert "PER:ameli verdux" in analysis(whole)[docs[2].id][1]  # the full name's id (skeleton form)
+    assert analysis(Store(tmp_path / "killed.db")) == analysis(whole)
+    assert Store(tmp_path / "killed.db").chrome_counts() == whole.chrome_counts()
+    assert {tuple(e.article_ids) for e in Store(tmp_path / "killed.db").events()} == {tuple(e.article_ids) for e in whole.events()}
+
+
+class _OtherWriterFirst(HashingEmbedder):
+    """The hashing embedder, but another process's run over the same store completes while this batch is analysed."""
+
+    def __init__(self, db: Path, docs: list) -> None:
+        super().__init__()
+        self.db, self.docs, self.other = db, docs, None
+
+    def embed(self, texts: list[str]):
+        if self.other is None:  # once: the other writer stores the same articles between our check and our insert
+            self.other = Pipeline(Store(self.db), embedder="hashing").run_documents(self.docs)
+        return super().embed(texts)
+
+
+def test_two_writers_each_report_only_what_they_stored(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    docs = [
+        _raw("a.txt", "Le conseil municipal de Lyon a voté lundi soir le budget de la ville pour l'an prochain."),
+        _raw("b.txt", "Les pompiers ont maîtrisé un incendie dans une usine près de Lille dans la nuit de mardi."),
+        _raw("c.txt", "Une éruption volcanique a été observée mardi soir sur la péninsule de Reykjanes, en Islande."),
+    ]
+    embedder = _OtherWriterFirst(db, docs)
+    mine = Pipeline(Store(db), embedder=embedder).run_documents(docs)
+    assert embedder.other is not None and embedder.other.added == 3
+    assert mine.added == 0 and mine.skipped == 3 and mine.duplicates == 0  # stored by the other writer, not "new" here
+    assert len(Store(db).articles()) == 3 and mine.events == 3
