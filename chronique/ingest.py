@@ -95,7 +95,7 @@ _BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
 _NOT_PAGE_CODECS = {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"}
 _MAGIC = (
     (b"PK\x03\x04", "a ZIP archive"),
-    (b"\x1f\x8b", "gzip-compressed data (name the file .gz)"),
+    (b"\x1f\x8b", "gzip-compressed data, read only under a .gz name"),
     (b"%PDF", "a PDF document"),
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
@@ -858,10 +858,10 @@ def _json_problem(exc: Exception) -> str:
 def _json_record(name: str, obj: object, meta: dict[str, str]) -> RawDocument:
     """Validate one JSON article object and build its document."""
     if not isinstance(obj, dict):
-        raise MalformedRecordError(name, f"expected a JSON object, got {type(obj).__name__}")
+        raise MalformedRecordError(name, f"expected a JSON object, got {_json_type(obj)}")
     text = obj.get("text")
     if not isinstance(text, str) or not text.strip():
-        got = "an empty string" if isinstance(text, str) else "nothing" if text is None else f"a {type(text).__name__}"
+        got = "an empty string" if isinstance(text, str) else "nothing" if text is None else _json_type(text)
         raise MalformedRecordError(name, f"expected a non-empty string in 'text', got {got}")
     for key in sorted(_JSON_FIELDS - {"text"}):
         _check_field(name, key, obj.get(key))
@@ -885,12 +885,18 @@ def _json_record(name: str, obj: object, meta: dict[str, str]) -> RawDocument:
     return doc
 
 
+def _json_type(value: object) -> str:
+    """A parsed JSON value's kind, in JSON's words."""
+    kinds = {bool: "true or false", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def _check_field(name: str, key: str, value: object) -> None:
     """A metadata field must be a short string, without bidi controls (which would make it display as another)."""
     if value is None:
         return
     if not isinstance(value, str):
-        raise MalformedRecordError(name, f"expected a string in '{key}', got {type(value).__name__}")
+        raise MalformedRecordError(name, f"expected a string in '{key}', got {_json_type(value)}")
     if len(value) > _MAX_FIELD_CHARS:
         raise MalformedRecordError(name, f"expected at most {_MAX_FIELD_CHARS} characters in '{key}', got {len(value)}")
     bidi = _BIDI_CONTROLS.search(value)
