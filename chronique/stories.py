@@ -8,7 +8,7 @@ their events in date order.
 
 from __future__ import annotations
 
-from .cluster import EventClusterer, _block_keys, _gap_days, pair_score
+from .cluster import EventClusterer, _Agglomeration, _block_keys, _gap_days, pair_score
 from .records import Event, Story
 
 __all__ = ["link_stories"]
@@ -22,6 +22,7 @@ def link_stories(
     sample: int = 6,
     changed: set[str] | None = None,
     common: int = 100,
+    linkage: str = "single",
 ) -> list[Story]:
     """Group events into stories.
 
@@ -35,10 +36,15 @@ def link_stories(
         sample: members per event compared (the first by id), to bound the cost.
         changed: events to (re)link; the others keep their stored story ties. None: link all.
         common: a name or word shared by more events than this is too common to propose a link.
+        linkage: ``single``: stories are the connected groups of linked events; ``average``: events are
+            agglomerated while the average link score between two stories reaches ``threshold``
+            (a chain of pairwise links does not make a story).
 
     Returns:
         Stories, each with its events in date order; every event belongs to exactly one.
     """
+    if linkage == "average":
+        return _average_stories(events, clusterer, threshold, max_gap_days, sample, changed, common)
     parent = {e.id: e.id for e in events}
 
     def find(x: str) -> str:
@@ -65,8 +71,13 @@ def link_stories(
     groups: dict[str, list[Event]] = {}
     for e in events:
         groups.setdefault(find(e.id), []).append(e)
+    return _stories(list(groups.values()))
+
+
+def _stories(groups: list[list[Event]]) -> list[Story]:
+    """Stories from groups of events: events in date order, titled after the largest, ids from the first."""
     stories = []
-    for members in groups.values():
+    for members in groups:
         members.sort(key=lambda e: (e.date is None, e.date or "", e.id))
         lead = max(members, key=lambda e: (len(e.article_ids), e.date or "", e.id))
         story = Story(f"st-{members[0].id[3:]}", lead.headline, [e.id for e in members])
@@ -99,3 +110,38 @@ def _candidate_pairs(
                 if changed is None or events[i].id in changed or events[j].id in changed:
                     pairs.add((i, j))
     return [(events[i], events[j]) for i, j in sorted(pairs)]
+
+
+def _average_stories(
+    events: list[Event],
+    clusterer: EventClusterer,
+    threshold: float,
+    max_gap_days: int,
+    sample: int,
+    changed: set[str] | None,
+    common: int,
+) -> list[Story]:
+    """Average-linkage stories: each event a unit, two stories merge while their mean link score reaches ``threshold``.
+
+    A link score is the mean dateless pair probability over the two events' sampled members (0 beyond
+    ``max_gap_days``). Stored stories of unchanged events stay as they are and never merge with each other.
+    """
+    by_id = {e.id: e for e in events}
+    scores: dict[tuple[str, str], float] = {}
+    for a, b in _candidate_pairs(events, clusterer, changed, sample, common):
+        if (_gap_days(a.date, b.date) or 0) > max_gap_days:
+            continue
+        ma, mb = _sample(a, clusterer, sample), _sample(b, clusterer, sample)
+        pairs = [pair_score(clusterer.features(x, y), clusterer.model_, dates=False) for x in ma for y in mb]
+        if pairs:
+            scores[(a.id, b.id) if a.id < b.id else (b.id, a.id)] = sum(pairs) / len(pairs)
+    kept: dict[str, list[str]] = {}
+    loose = []
+    for e in events:
+        if changed is not None and e.id not in changed and e.story_id:
+            kept.setdefault(e.story_id, []).append(e.id)
+        else:
+            loose.append(e.id)
+    groups = [(True, k, m) for k, m in sorted(kept.items())] + [(False, i, [i]) for i in sorted(loose)]
+    merged = _Agglomeration(groups, scores, threshold).run()
+    return _stories([[by_id[i] for i in members] for _, _, members in merged])

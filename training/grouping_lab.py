@@ -128,8 +128,8 @@ if __name__ == "__main__":
     main()
 
 
-def sweep(lab: LabSet, event_thresholds, story_thresholds) -> dict:
-    """{(event threshold, story threshold): news_levels} with pair scores computed once."""
+def sweep(lab: LabSet, event_thresholds, story_thresholds, linkages=("single",)) -> dict:
+    """{(event threshold, story threshold, story linkage): news_levels} with pair scores computed once."""
     from chronique.cluster import _Agglomeration
 
     base = EventClusterer(model=load_pair_model(EMBEDDER))
@@ -153,12 +153,12 @@ def sweep(lab: LabSet, event_thresholds, story_thresholds) -> dict:
         merged = _Agglomeration(groups, scores, t).run()
         base.members_ = {f"ev-{min(m)}": sorted(m) for _, _, m in merged}
         base.labels_ = {a: k for k, m in base.members_.items() for a in m}
-        for s in story_thresholds:
+        for s, link in [(s, k) for s in story_thresholds for k in linkages]:
             events = []
             for key, ids in sorted(base.members_.items()):
                 dates = Counter(base.reps_[i].date for i in ids if base.reps_[i].date)
                 events.append(Event(key, "", dates.most_common(1)[0][0] if dates else None, "", [], list(ids)))
-            link_stories(events, base, threshold=s)
+            link_stories(events, base, threshold=s, linkage=link)
             story = {e.id: e.story_id for e in events}
             ev_of = {}
             for a in lab.articles:
@@ -166,5 +166,5 @@ def sweep(lab: LabSet, event_thresholds, story_thresholds) -> dict:
                 cid = lab.copies.get(cid, cid)
                 if cid in base.labels_:
                     ev_of[a.id] = base.labels_[cid]
-            out[(t, s)] = news_levels(ev_of, {a: story[e] for a, e in ev_of.items()}, lab.articles)
+            out[(t, s, link)] = news_levels(ev_of, {a: story[e] for a, e in ev_of.items()}, lab.articles)
     return out
