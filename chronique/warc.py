@@ -21,7 +21,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from .errors import InputError
-from .ingest import IngestStats, as_failure, decode_page, normalise_date, open_regular
+from .ingest import GZIP_MAX_RATIO, IngestStats, as_failure, decode_page, normalise_date, open_regular
 from .records import Failure, RawDocument, content_id
 
 __all__ = ["read_warc"]
@@ -55,10 +55,21 @@ def _records(fh: IO[bytes], source: str, max_bytes: int, stats: IngestStats) -> 
     if not _starts_as_warc(fh):
         yield Failure(source, "expected a WARC file (starting with 'WARC/', gzip-compressed or not), got something else")
         return
+    # a gzip record inflating far beyond the archive is a bomb: skipping it would decompress all it declares
+    cap = max(max_bytes, GZIP_MAX_RATIO * size) if fh.read(2) == b"\x1f\x8b" else size
+    fh.seek(0)
     end = 0
     try:
         it = ArchiveIterator(fh)
         for record in it:
+            declared = _declared_length(record)
+            if declared > cap:
+                yield Failure(
+                    source,
+                    f"expected records of at most {cap} bytes ({GZIP_MAX_RATIO} times the archive, once decompressed), "
+                    f"got one declaring {declared} at offset {end}; the rest of the archive is not read",
+                )
+                return
             item = _record(record, source, max_bytes, stats)
             it.read_to_end()  # the rest of the record, in chunks; sets the record's offset and length
             if getattr(record.raw_stream, "limit", 1) > 0:  # bytes still owed, or no Content-Length read at all
@@ -85,6 +96,12 @@ def _records(fh: IO[bytes], source: str, max_bytes: int, stats: IngestStats) -> 
         return
     if not _only_blank_after(fh, end, size):
         yield _cut(source, end)
+
+
+def _declared_length(record: ArcWarcRecord) -> int:
+    """The record's ``Content-Length`` (0 when missing or not a number: the reader then finds it cut)."""
+    value = record.rec_headers.get_header("Content-Length") or "0"
+    return int(value) if value.strip().isdigit() else 0
 
 
 def _starts_as_warc(fh: IO[bytes]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -113,3 +114,18 @@ def test_a_page_with_a_codec_that_is_not_text_fails_alone(tmp_path: Path) -> Non
     assert len(fails) == 2 and all(f.source.startswith(f"{path}:") for f in fails)
     assert all("a codec that does not decode bytes to text" in f.reason for f in fails)
     assert "'rot13'" in fails[0].reason and "https://news.example/0" in fails[0].reason
+
+
+def test_a_record_that_inflates_like_a_bomb_is_not_decompressed(tmp_path: Path) -> None:
+    """Skipping a record decompresses all it declares: one declaring far more than the archive could hold stops the read."""
+    path = write_warc(tmp_path / "a.warc.gz", 2)
+    with path.open("ab") as fh:
+        w = WARCWriter(fh, gzip=True)
+        w.write_record(w.create_warc_record("urn:x", "resource", payload=io.BytesIO(b"\0" * 30_000_000)))
+    assert path.stat().st_size < 100_000
+    start = time.monotonic()
+    items = list(read_inputs([path], max_bytes=1_000_000))
+    fails = [i for i in items if isinstance(i, Failure)]
+    assert sum(isinstance(i, RawDocument) for i in items) == 2
+    assert len(fails) == 1 and "declaring 30000000" in fails[0].reason and "100 times the archive" in fails[0].reason
+    assert time.monotonic() - start < 5
