@@ -80,7 +80,11 @@ def _configure_logging(debug: bool, log_file: Path | None) -> None:
     if debug:
         handlers.append(logging.StreamHandler(sys.stderr))
     if log_file is not None:
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        try:
+            handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        except OSError as exc:
+            problem = f"expected a file that can be appended to, got {log_file}: {exc.strerror}"
+            raise typer.BadParameter(problem, param_hint="--log-file") from None
     for h in handlers:
         h.chronique_cli = True  # type: ignore[attr-defined]
         h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

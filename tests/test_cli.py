@@ -78,6 +78,8 @@ def test_usage_errors_are_status_2(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "expected an existing store" in missing.stderr
     assert not (tmp_path / "missing.db").exists()  # reading a store that is not there does not create an empty one
     assert _invoke("failures", "--db", str(tmp_path / "missing.db")).exit_code == 2
+    unwritable = _invoke("--log-file", str(tmp_path / "no" / "such" / "x.log"), "failures", "--db", str(tmp_path / "c.db"))
+    assert unwritable.exit_code == 2 and "--log-file" in unwritable.output and "Traceback" not in unwritable.output
 
 
 def _hostile_names(folder: Path) -> list[str]:
