@@ -56,6 +56,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "IngestStats",
     "as_failure",
+    "check_html",
     "decode_bytes",
     "decode_page",
     "decode_text",
