@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ConfigError, InputError
+from .ingest import normalise_date
 from .records import RawDocument, content_id
 
 if TYPE_CHECKING:
@@ -463,7 +464,10 @@ def _news_article(row: Any) -> NewsArticle:
         value = row.get(key)
         return None if value in (None, "") else str(value)
 
-    return NewsArticle(str(row["id"]), row["text"], opt("title"), opt("published"), opt("language"), opt("gold_event"), opt("gold_story"))
+    published = opt("published")
+    if published is not None:  # a timestamp ("2017-12-27T08:15:00") gives its day, as the pipeline's dates are days
+        published = normalise_date(published)
+    return NewsArticle(str(row["id"]), row["text"], opt("title"), published, opt("language"), opt("gold_event"), opt("gold_story"))
 
 
 def _whole_groups(rows: list[NewsArticle], limit: int) -> list[NewsArticle]:

@@ -281,6 +281,11 @@ def test_read_news_events_keeps_whole_groups_under_a_limit(tmp_path):
     assert len(read_news_events(_news_file(tmp_path, rows))) == 6
 
 
+def test_read_news_events_reads_a_timestamp_as_its_day(tmp_path):
+    rows = [{"id": "a", "text": "t", "gold_event": "E", "published": "2013-01-30T03:43:55"}]
+    assert read_news_events(_news_file(tmp_path, rows))[0].published == "2013-01-30"
+
+
 def test_read_news_events_names_the_bad_line_and_refuses_unlabelled_files(tmp_path):
     with pytest.raises(InputError, match=r"news.jsonl:2"):
         read_news_events(_news_file(tmp_path, [{"id": "a", "text": "t", "gold_event": "E"}, {"id": "b", "text": None}]))
