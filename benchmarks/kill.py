@@ -175,7 +175,8 @@ def main() -> None:
         mode, delay = rng.choice(("run", "watch")), rng.uniform(0.0, ref_time * 1.1)
         db = work / f"t{trials}.db"
         cmd = command(mode, corpus, db, args)
-        if not kill_at(cmd, delay):
+        killed = kill_at(cmd, delay)
+        if not killed:
             ended += 1
         else:
             kills += 1
@@ -187,8 +188,9 @@ def main() -> None:
         figures = compare(snapshot(db), want)
         totals.update(figures)
         if args.verbose:
-            print(f"trial {trials}: {mode} killed at {delay:.1f} s: {figures}", flush=True)
-        if args.verbose and kills % 10 == 0:
+            what = "killed" if killed else "ended before its kill moment"
+            print(f"trial {trials}: {mode} {what} at {delay:.1f} s: {figures}", flush=True)
+        if args.verbose and killed and kills % 10 == 0:
             print_figures(kills, ended, trials, totals, time.perf_counter() - started)  # partial figures, for long runs
         for path in db.parent.glob(db.name + "*"):
             path.unlink()
