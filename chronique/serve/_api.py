@@ -116,10 +116,10 @@ def get_article(store: StoreDep, article_id: str) -> ArticleDetail:
 
 
 @router.get("/articles/{article_id}/similar", response_model=SearchResult, summary="More like this article")
-def similar_articles(store: StoreDep, article_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> SearchResult:
+def similar_articles(request: Request, store: StoreDep, article_id: str, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> SearchResult:
     """The articles whose stored embeddings are closest to this one's, grouped by event."""
     try:
-        return _found(q.search_similar(store, article_id, limit), "article", article_id)
+        return _found(q.search_similar(store, article_id, limit, request.app.state.meaning), "article", article_id)
     except q.QueryError as exc:
         raise HTTPException(409, str(exc)) from None
 
@@ -142,23 +142,37 @@ def get_entity(store: StoreDep, entity_id: str) -> EntityDetail:
     return _found(q.entity_detail(store, entity_id), "entity", entity_id)
 
 
-@router.get("/search", response_model=SearchResult, summary="Full-text search, or more like an article")
+SearchMode = Annotated[
+    Literal["both", "words", "meaning"],
+    Query(
+        description="What ranks the articles: words (full text), meaning (the query's embedding against the stored ones, "
+        "across languages), or both fused by reciprocal rank. A store built with another embedder than the server's "
+        "answers 400 to meaning, and words alone (with a note) to both."
+    ),
+]
+Syntax = Annotated[
+    Literal["fts", "plain", "auto"],
+    Query(description="How the words are read: fts, FTS5 syntax (errors answer 400); plain, all words required; auto, FTS5 else plain."),
+]
+
+
+@router.get("/search", response_model=SearchResult, summary="Search by words and meaning, or more like an article")
 def search(
     request: Request,
     store: StoreDep,
     q_: Annotated[str | None, Query(alias="q", max_length=1000, description="The query.")] = None,
-    mode: Annotated[
-        Literal["fts", "words", "auto"],
-        Query(description="fts: SQLite FTS5 syntax (errors answer 400); words: plain words, all required; auto: FTS5, else words."),
-    ] = "fts",
+    mode: SearchMode = "both",
+    syntax: Syntax = "fts",
     like: Annotated[str | None, Query(max_length=64, description="An article id: find articles like it instead.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> SearchResult:
-    """Articles matching the query (title weighs more than text), or similar to ``like``, grouped by event."""
+    """Articles matching the query's words (title weighs more than text) and close to its meaning, or similar to
+    ``like``, grouped by event; each hit says why it matched (``words``, ``meaning`` or ``both``)."""
     if like:
-        return similar_articles(store, like, min(limit, 100))
+        return similar_articles(request, store, like, min(limit, 100))
+    state = request.app.state
     try:
-        return q.search_text(store, q_ or "", mode, limit, request.app.state.search_seconds)
+        return q.search_text(store, q_ or "", syntax, limit, state.search_seconds, mode, state.meaning)
     except q.QueryError as exc:
         raise HTTPException(400, str(exc)) from None
 

@@ -121,20 +121,24 @@ def search(
     request: Request,
     store: StoreDep,
     q_: Annotated[str | None, Query(alias="q", max_length=1000)] = None,
-    mode: Literal["auto", "fts", "words"] = "auto",
+    mode: Literal["both", "words", "meaning"] = "both",
+    syntax: Literal["auto", "fts", "plain"] = "auto",
     like: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
-    """Full-text search (FTS5 syntax, else plain words) or "more like this" article, grouped by event."""
+    """Search by words (FTS5 syntax, else plain words) and meaning, or "more like this" article, grouped by event."""
+    state = request.app.state
+    form = {"query": q_ or "", "mode": mode, "syntax": syntax, "like": like}
     try:
         if like:
-            result = q.search_similar(store, like, 20)
+            result = q.search_similar(store, like, 20, state.meaning)
             if result is None:
                 raise _missing("article", like)
         else:
-            result = q.search_text(store, q_, mode, budget=request.app.state.search_seconds) if q_ and q_.strip() else None
+            wanted = q_ and q_.strip()
+            result = q.search_text(store, q_, syntax, 50, state.search_seconds, mode, state.meaning) if wanted else None
     except q.QueryError as exc:
-        return render(request, "search.html", 400, result=None, query=q_ or "", mode=mode, error=str(exc), like=like)
-    return render(request, "search.html", result=result, query=q_ or "", mode=mode, error="", like=like)
+        return render(request, "search.html", 400, result=None, error=str(exc), **form)
+    return render(request, "search.html", result=result, error="", **form)
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -24,6 +24,7 @@ from ..cluster import EventClusterer
 from ..records import Article
 from ..store import Store
 from ._explain import Explainer
+from ._meaning import EmbeddingIndex, MeaningUnavailable, fuse, meaning_text
 from ._views import (
     ArticleDetail,
     ArticleRef,
@@ -453,13 +454,13 @@ def _group(store: Store, hits: list[tuple[SearchHit, str | None]]) -> list[Searc
     return list(groups.values())
 
 
-def _check_cost(query: str, mode: str) -> None:
+def _check_cost(query: str, syntax: str) -> None:
     """Refuse a query whose length, number of terms or (FTS5 syntax) number of prefix terms is over the bounds.
 
     Raises:
         QueryTooCostly: the bound passed, with the query's figure.
     """
-    prefixes = query.count("*") if mode != "words" else 0  # in words mode '*' is searched as typed, not expanded
+    prefixes = query.count("*") if syntax != "plain" else 0  # in plain syntax '*' is searched as typed, not expanded
     if prefixes > MAX_PREFIX_TERMS:
         raise QueryTooCostly(f"expected at most {MAX_PREFIX_TERMS} prefix terms (word*) in a search query, got {prefixes}")
     terms = sum(1 for w in _WORD.findall(query) if w not in _OPERATORS)
@@ -482,38 +483,25 @@ def _time_limit(db: sqlite3.Connection, seconds: float) -> Iterator[None]:
         db.set_progress_handler(None, 0)
 
 
-def search_text(store: Store, query: str, mode: str = "fts", limit: int = 50, budget: float = SEARCH_SECONDS) -> SearchResult:
-    """Full-text search over the articles' titles and texts, hits grouped by event.
+_Hits = list[tuple[SearchHit, str | None]]  # hits with the event each article is in
 
-    Args:
-        store: a store.
-        query: the query; in ``fts`` mode SQLite FTS5 syntax (``"a phrase"``, ``OR``, ``NOT``, ``prefix*``),
-            in ``words`` mode plain words, all required. ``auto`` tries FTS5 syntax and falls back to words.
-        mode: ``fts``, ``words`` or ``auto``.
-        limit: at most this many articles.
-        budget: seconds the search may run before it is interrupted.
 
-    Returns:
-        The hits grouped by event, best first.
+def _word_hits(store: Store, query: str, syntax: str, limit: int, budget: float) -> tuple[_Hits, int, str]:
+    """The full-text hits, best first, the number of matching articles, and a note when ``auto`` fell back to plain words.
 
     Raises:
-        QueryTooCostly: a query over :data:`MAX_QUERY_CHARS`, :data:`MAX_QUERY_TERMS` or :data:`MAX_PREFIX_TERMS`,
-            or one that runs longer than ``budget``.
-        QueryError: an empty query, or (in ``fts`` mode) one that FTS5 cannot parse.
+        QueryTooCostly: a search that runs longer than ``budget``.
+        QueryError: (``fts`` syntax) a query FTS5 cannot parse.
     """
-    if not query.strip():
-        raise QueryError("expected a search query, got an empty one")
-    _check_cost(query, mode)
-    if mode == "auto":
+    if syntax == "auto":
         try:
-            return search_text(store, query, "fts", limit, budget)
+            return _word_hits(store, query, "fts", limit, budget)
         except QueryTooCostly:
             raise
         except QueryError as exc:
-            result = search_text(store, query, "words", limit, budget)
-            result.note = f"Searched for the words as typed: {exc}"
-            return result
-    match = _words_query(query) if mode == "words" else query
+            hits, total, _ = _word_hits(store, query, "plain", limit, budget)
+            return hits, total, f"Searched for the words as typed: {exc}"
+    match = _words_query(query) if syntax == "plain" else query
     sql = (
         f"SELECT {_REF_COLS}, -bm25(articles_fts, 4.0, 1.0), snippet(articles_fts, 1, '{_HIT}', '{_END}', '…', 24), m.event_id"
         " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid LEFT JOIN memberships m ON m.article_id = a.id"
@@ -533,19 +521,114 @@ def search_text(store: Store, query: str, mode: str = "fts", limit: int = 50, bu
             ) from None
         raise QueryError(
             f"cannot read {query!r} as a full-text query ({exc}); put words with hyphens or apostrophes "
-            "in double quotes, or search plain words (mode=words)"
+            "in double quotes, or search plain words (syntax=plain)"
         ) from None
-    hits = [(SearchHit(ArticleRef(*r[:8]), r[8], _fragments(r[9])), r[10]) for r in rows]
-    return SearchResult(query, mode, total, _group(store, hits))
+    return [(SearchHit(ArticleRef(*r[:8]), r[8], _fragments(r[9])), r[10]) for r in rows], total, ""
 
 
-def search_similar(store: Store, article_id: str, limit: int = 10) -> SearchResult | None:
+def _meaning_hits(store: Store, query: str, syntax: str, limit: int, index: EmbeddingIndex | None) -> list[tuple[str, float]]:
+    """The articles nearest the query's embedding, best first, as (id, cosine).
+
+    Raises:
+        MeaningUnavailable: no index, a store built with another embedder or none, or a query without words.
+    """
+    if index is None:
+        raise MeaningUnavailable("expected a server with an embedder to search by meaning, got none")
+    index.check(store)
+    text = meaning_text(query, syntax)
+    if not text:
+        raise MeaningUnavailable(f"expected a query with words to embed, got {query[:100]!r}")
+    return index.nearest(index.embed(text), limit)
+
+
+def _lead_hits(store: Store, near: dict[str, float]) -> dict[str, tuple[SearchHit, str | None]]:
+    """Hits for articles found by meaning alone: their opening words stand in for a snippet (no word matched)."""
+    rows = store.db.execute(
+        f"SELECT {_REF_COLS}, substr(a.text, 1, 200), m.event_id FROM articles a LEFT JOIN memberships m ON m.article_id = a.id"
+        f" WHERE a.id IN ({','.join('?' * len(near))})",
+        list(near),
+    )
+    out = {}
+    for r in rows:
+        lead = r[8] if len(r[8]) < 200 or " " not in r[8] else r[8].rsplit(" ", 1)[0] + " …"
+        out[r[0]] = (SearchHit(ArticleRef(*r[:8]), near[r[0]], [Fragment(lead, False)] if lead else [], "meaning", near[r[0]]), r[9])
+    return out
+
+
+def search_text(
+    store: Store,
+    query: str,
+    syntax: str = "fts",
+    limit: int = 50,
+    budget: float = SEARCH_SECONDS,
+    mode: str = "words",
+    index: EmbeddingIndex | None = None,
+) -> SearchResult:
+    """Search the articles by their words, by the meaning of their embeddings, or both (fused), grouped by event.
+
+    Args:
+        store: a store.
+        query: the query; in ``fts`` syntax SQLite FTS5 (``"a phrase"``, ``OR``, ``NOT``, ``prefix*``), in ``plain``
+            syntax plain words, all required. ``auto`` tries FTS5 syntax and falls back to plain words. The meaning
+            ranking embeds the query's words without the syntax.
+        syntax: ``fts``, ``plain`` or ``auto``.
+        limit: at most this many articles (and at most this many from each ranking before they are fused).
+        budget: seconds the full-text search may run before it is interrupted.
+        mode: ``words`` (full text), ``meaning`` (cosine of the query's embedding to the stored ones) or ``both``
+            (the two rankings fused by reciprocal rank, :data:`~chronique.serve._meaning.RRF_K`).
+        index: the stored embeddings and the query embedder; needed by ``meaning`` and ``both``.
+
+    Returns:
+        The hits grouped by event, best first, each saying why it matched. In ``both`` mode a store or server that
+        cannot search by meaning gives the word hits alone, with a note saying why.
+
+    Raises:
+        QueryTooCostly: a query over :data:`MAX_QUERY_CHARS`, :data:`MAX_QUERY_TERMS` or :data:`MAX_PREFIX_TERMS`,
+            or one whose full-text search runs longer than ``budget``.
+        QueryError: an empty query; (``fts`` syntax) one that FTS5 cannot parse; (``meaning`` mode) a search by
+            meaning this server cannot run on this store.
+    """
+    if not query.strip():
+        raise QueryError("expected a search query, got an empty one")
+    _check_cost(query, syntax)
+    notes, near = [], []
+    if mode in ("meaning", "both"):
+        try:
+            near = _meaning_hits(store, query, syntax, limit, index)
+        except MeaningUnavailable as exc:
+            if mode == "meaning":
+                raise QueryError(f"cannot search by meaning: {exc}") from None
+            notes.append(f"Searched by words only: {exc}.")
+            mode = "words"
+    words: _Hits = []
+    total = 0
+    if mode in ("words", "both"):
+        words, total, note = _word_hits(store, query, syntax, limit, budget)
+        notes += [note] if note else []
+    if mode == "words":
+        return SearchResult(query, mode, total, _group(store, words), " ".join(notes), syntax)
+    by_id = {h.article.id: (h, e) for h, e in words}
+    cosine = dict(near)
+    by_id |= _lead_hits(store, {aid: c for aid, c in near if aid not in by_id})
+    fused = fuse([h.article.id for h, _ in words], [aid for aid, _ in near])[:limit]
+    hits = []
+    for f in fused:
+        hit, event = by_id[f.article_id]
+        hit.why, hit.similarity = f.why, cosine.get(f.article_id)
+        hit.score = f.score if mode == "both" else cosine[f.article_id]
+        hits.append((hit, event))
+    total += sum(1 for aid, _ in near if aid not in {h.article.id for h, _ in words})
+    return SearchResult(query, mode, total, _group(store, hits), " ".join(notes), syntax)
+
+
+def search_similar(store: Store, article_id: str, limit: int = 10, index: EmbeddingIndex | None = None) -> SearchResult | None:
     """Articles whose stored embeddings are closest to one article's ("more like this"), grouped by event.
 
     Args:
         store: a store.
         article_id: the article to start from (a copy stands for the report it copies).
         limit: at most this many articles.
+        index: the stored embeddings held in memory; None reads them from the store.
 
     Returns:
         The hits (cosine similarity as score), or None if the article is unknown.
@@ -556,17 +639,26 @@ def search_similar(store: Store, article_id: str, limit: int = 10) -> SearchResu
     row = store.db.execute("SELECT title, coalesce(duplicate_of, id) FROM articles WHERE id = ?", (article_id,)).fetchone()
     if row is None:
         return None
-    rows = store.db.execute("SELECT r.article_id, r.embedding FROM representations r").fetchall()
-    vectors = {aid: np.frombuffer(blob, dtype=np.float32) for aid, blob in rows}
-    probe = vectors.get(row[1])
+    probe = index.vector_of(row[1]) if index is not None else _stored_vector(store, row[1])
     if probe is None or probe.size == 0:
         raise QueryError(f"article {article_id} has no stored embedding (the store was built with --embedder none?)")
-    others = [(aid, v) for aid, v in vectors.items() if aid != row[1] and v.size == probe.size]
-    scored = sorted(((float(v @ probe), aid) for aid, v in others), reverse=True)[:limit]
-    refs = {a.id: a for a in _refs(store, f"a.id IN ({','.join('?' * len(scored))})", [aid for _, aid in scored])}
-    events = dict(store.db.execute("SELECT article_id, event_id FROM memberships"))
-    hits = [(SearchHit(refs[aid], score, []), events.get(aid)) for score, aid in scored]
+    if index is not None:
+        scored = [(c, aid) for aid, c in index.nearest(probe, limit + 1, floor=False) if aid != row[1]][:limit]
+    else:
+        rows = store.db.execute("SELECT article_id, embedding FROM representations").fetchall()
+        others = [(aid, np.frombuffer(blob, dtype=np.float32)) for aid, blob in rows if aid != row[1]]
+        scored = sorted(((float(v @ probe), aid) for aid, v in others if v.size == probe.size), reverse=True)[:limit]
+    marks, ids = ",".join("?" * len(scored)), [aid for _, aid in scored]
+    refs = {a.id: a for a in _refs(store, f"a.id IN ({marks})", ids)}
+    events = dict(store.db.execute(f"SELECT article_id, event_id FROM memberships WHERE article_id IN ({marks})", ids))
+    hits = [(SearchHit(refs[aid], score, [], "meaning", score), events.get(aid)) for score, aid in scored if aid in refs]
     return SearchResult(row[0], "like", len(hits), _group(store, hits))
+
+
+def _stored_vector(store: Store, article_id: str) -> np.ndarray | None:
+    """One article's stored embedding, read from the store."""
+    row = store.db.execute("SELECT embedding FROM representations WHERE article_id = ?", (article_id,)).fetchone()
+    return None if row is None else np.frombuffer(row[0], dtype=np.float32)
 
 
 def overview(store: Store) -> dict[str, object]:

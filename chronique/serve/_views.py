@@ -281,11 +281,19 @@ class Fragment:
 
 @dataclass(slots=True)
 class SearchHit:
-    """An article found, how well it matched (higher is better) and where."""
+    """An article found, how well it matched (higher is better), where, and why.
+
+    ``score`` is the full-text rank (bm25, higher better) for a search by words, the cosine for one by
+    meaning or "more like this", and the reciprocal-rank-fusion score when both rank. ``why`` says which
+    ranking found the article (``words``, ``meaning`` or ``both``); ``similarity`` is its cosine to the query
+    when the meaning ranking was run (None otherwise).
+    """
 
     article: ArticleRef
     score: float
     snippet: list[Fragment]
+    why: str = "words"
+    similarity: float | None = None
 
 
 @dataclass(slots=True)
@@ -301,10 +309,11 @@ class SearchResult:
     """Search hits grouped by event, best group first."""
 
     query: str
-    mode: str  # "fts", "words" or "like"
-    total: int
+    mode: str  # "words", "meaning", "both" (what ranked the hits) or "like"
+    total: int  # articles found: every full-text match, plus the meaning hits no word matched
     groups: list[SearchGroup]
     note: str = ""
+    syntax: str = ""  # how the words were read: "fts", "plain" or "auto" ('' for "more like this")
 
 
 @dataclass(slots=True)
