@@ -336,12 +336,21 @@ class EntityExtractor:
                     m.entity_id = matches[0]
 
     def _resolve_surnames(self, art: Article) -> None:
-        """Map surname-only ids to the one full name the corpus knows, and count spellings."""
+        """Map surname-only ids to the one full name the corpus knows, and count spellings.
+
+        A full name that one model tagged as a person and another (or the same, elsewhere) as an
+        organisation or place is the person: English and French models disagree on names they do
+        not know ("Taapsee Pannu"), and one entity must keep one id across languages.
+        """
         for m in art.mentions:
             if m.label == "PER" and " " not in m.entity_id:
                 known = self.surnames_.get(m.entity_id[4:], set())
                 if len(known) == 1:
                     m.entity_id = next(iter(known))
+            elif m.label in ("ORG", "LOC") and " " in m.text and m.entity_id == f"{m.label}:{' '.join(_key(m.text).split())}":
+                person = f"PER:{skeleton(m.text)}"  # only names no table knows (their id is the fallback one)
+                if person in self.surnames_.get(person.rsplit(" ", 1)[-1], set()):
+                    m.label, m.entity_id = "PER", person
             self.names_.setdefault(m.entity_id, Counter())[_display(m)] += 1
             self.labels_[m.entity_id] = m.label
 
@@ -443,7 +452,10 @@ def _mentions(article_id: str, doc, language: str, model_language: str = "fr") -
         while m:
             text, start = text[m.end() :], start + m.end()
             m = _ELISION.match(text) or _LEADING.match(text)
-        text = text.strip(" .,;:«»\"“”’'")
+        possessive = _POSSESSIVE.search(text)  # "Taapsee Pannu's", "Dela Rosa's visa": the name ends before it
+        text = text[: possessive.start()] if possessive else text
+        trimmed = text.lstrip(_TRIM)
+        text, start = trimmed.rstrip(_TRIM), start + len(text) - len(trimmed)
         label = _LABELS.get(raw_label, "MISC")
         if not _is_name(text):
             continue
@@ -460,6 +472,10 @@ def _mentions(article_id: str, doc, language: str, model_language: str = "fr") -
         ):
             m.label, m.entity_id = "PER", f"PER:{skeleton(m.text)}"
     return out
+
+
+_POSSESSIVE = re.compile(r"[’']s(?:\s|$)")
+_TRIM = " .,;:«»\"“”’'"
 
 
 def _is_common_word(text: str, language: str) -> bool:

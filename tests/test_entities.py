@@ -13,6 +13,7 @@ from chronique.entities import (
     NER_MODELS,
     NER_ROUTES,
     EntityExtractor,
+    _mentions,
     _model,
     canonical_id,
     english_model_dir,
@@ -20,7 +21,7 @@ from chronique.entities import (
     skeleton,
 )
 from chronique.errors import ConfigError
-from chronique.records import Article
+from chronique.records import Article, Mention
 
 
 def test_skeleton_joins_transliterations() -> None:
@@ -147,3 +148,26 @@ def test_a_routed_language_is_read_by_its_model_and_says_so() -> None:
     EntityExtractor(routes={"de": "en"}).partial_fit([de])
     assert any("English model" in n and "degraded" in n for n in de.notes)
     assert not any(m.text in ("Donnerstag", "Zinsen") for m in de.mentions)  # German nouns are not names
+
+
+def test_possessives_and_quotes_leave_the_name_with_its_offsets() -> None:
+    import spacy
+    from spacy.tokens import Span
+
+    text = "Critics praised Taapsee Pannu's role and \u201cAnubhav Sinha as director."
+    doc = spacy.blank("en")(text)
+    doc.ents = [Span(doc, 2, 5, label="PERSON"), Span(doc, 7, 10, label="PERSON")]  # "Taapsee Pannu's", "“Anubhav Sinha"
+    found = {(m.text, text[m.start : m.end]) for m in _mentions("a", doc, "en", "en")}
+    assert found == {("Taapsee Pannu", "Taapsee Pannu"), ("Anubhav Sinha", "Anubhav Sinha")}
+
+
+def test_a_full_name_tagged_as_organisation_joins_the_person_the_corpus_knows() -> None:
+    ex = EntityExtractor().load({"PER:anubhav sinha": ("PER", "Anubhav Sinha")})
+    assert skeleton_id("Anubhav Sinha") == "PER:anubhav sinha"
+    art = Article("a", "s", "text", "t", "Anubhav Sinha and Mirror Now", language="en")
+    art.mentions = [
+        Mention("a", 0, 13, "Anubhav Sinha", "ORG", "ORG:anubhav sinha"),  # the English model's label
+        Mention("a", 18, 28, "Mirror Now", "ORG", "ORG:mirror now"),
+    ]
+    ex._resolve_surnames(art)
+    assert [(m.label, m.entity_id) for m in art.mentions] == [("PER", "PER:anubhav sinha"), ("ORG", "ORG:mirror now")]
