@@ -138,7 +138,7 @@ def test_entity_spellings_and_events(seeds: TestClient) -> None:
 
 # -- search -----------------------------------------------------------------------------------------------
 def test_full_text_search_groups_hits_by_event(examples: TestClient) -> None:
-    res = examples.get("/api/search", params={"q": "Lagarde"}).json()
+    res = examples.get("/api/search", params={"q": "Lagarde", "mode": "words"}).json()
     assert res["total"] >= 2 and res["groups"]
     for group in res["groups"]:
         assert group["event"]["id"]
@@ -156,6 +156,17 @@ def test_search_syntax_errors_answer_400(examples: TestClient) -> None:
     assert examples.get("/api/search", params={"q": "  "}).status_code == 400
     words = examples.get("/api/search", params={"q": "séisme Maroc", "syntax": "plain"}).json()
     assert words["total"] >= 1
+
+
+@pytest.mark.slow
+def test_zinsen_finds_the_french_taux_report(examples: TestClient, examples_report: dict) -> None:
+    ids = {a["source"].rsplit("/", 1)[-1][:2]: a["id"] for e in examples_report["events"] for a in e["articles"]}
+    res = examples.get("/api/search", params={"q": "Zinsen"}).json()
+    why = {h["article"]["id"]: h["why"] for h in _hits(res)}
+    # 03 says "Leitzinsen" (one word, not "Zinsen"); 01 is French: "La BCE abaisse ses taux"
+    assert why.get(ids["03"]) == why.get(ids["01"]) == "meaning", why
+    words = {h["article"]["id"] for h in _hits(examples.get("/api/search", params={"q": "Zinsen", "mode": "words"}).json())}
+    assert words and not words & {ids["01"], ids["03"]} and all(why[w] == "both" for w in words if w in why)
 
 
 def test_search_folds_accents(seeds: TestClient) -> None:

@@ -4,7 +4,9 @@ Unknown ids answer None (the routes turn that into a 404); a full-text query tha
 parse raises :class:`QueryError` with a message for the user. A search is bounded before it runs
 (length, terms, prefix terms: FTS5 expands each ``prefix*`` to every indexed word it starts, and
 ORing many of them costs time quadratic in their number) and while it runs (a SQLite progress handler
-interrupts it past its time budget); both refusals are a :class:`QueryTooCostly`.
+interrupts it past its time budget); both refusals are a :class:`QueryTooCostly`. A search by meaning
+embeds the query once and ranks the stored embeddings held in memory (:mod:`._meaning`); with ``both``
+the two rankings are fused by reciprocal rank.
 """
 
 from __future__ import annotations
