@@ -771,8 +771,16 @@ def read_semeval(path: str | Path, limit: int | None = None) -> list[SemevalPair
     Raises:
         InputError: columns are missing or an Overall score is not a number.
     """
-    csv.field_size_limit(2**31 - 1)
-    reader = csv.DictReader(_read_text(Path(path)).splitlines(keepends=True))
+    # SemEval's texts are long fields; the csv module's limit is process-wide, so it is restored after reading
+    previous = csv.field_size_limit(2**31 - 1)
+    try:
+        return _semeval_rows(csv.DictReader(_read_text(Path(path)).splitlines(keepends=True)), path, limit)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _semeval_rows(reader: csv.DictReader, path: str | Path, limit: int | None) -> list[SemevalPair]:
+    """The pairs of a SemEval CSV reader (see :func:`read_semeval`)."""
     missing = _SEMEVAL_COLUMNS - set(reader.fieldnames or [])
     if missing:
         raise InputError(str(path), f"expected columns {sorted(_SEMEVAL_COLUMNS)}, got {reader.fieldnames} (missing {sorted(missing)})")

@@ -217,6 +217,16 @@ def test_read_semeval(tmp_path):
     assert len(read_semeval(path, limit=1)) == 1
 
 
+def test_read_semeval_leaves_the_csv_field_limit_as_it_found_it(tmp_path):
+    import csv
+
+    before = csv.field_size_limit()
+    path = tmp_path / "pairs.csv"
+    path.write_text("pair_id,lang1,lang2,text1,text2,Overall\n", encoding="utf-8")
+    read_semeval(path)
+    assert csv.field_size_limit() == before  # the ingest's own CSV limit must not be widened for the process
+
+
 def test_read_semeval_refuses_missing_columns(tmp_path):
     path = tmp_path / "training_set.csv"
     path.write_text("pair_id,text1\np1,x\n", encoding="utf-8")

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from chronique.cli import app
@@ -104,6 +105,7 @@ def test_cli_watch_once(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "expected a folder" in missing.output
 
 
+@pytest.mark.slow  # a subprocess that loads spaCy before it stores anything
 def test_ctrl_c_stops_the_loop_cleanly(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -128,7 +130,7 @@ def test_ctrl_c_stops_the_loop_cleanly(tmp_path: Path) -> None:
         assert proc.stderr is not None
         assert "watching" in proc.stderr.readline()  # the loop has started
         _write(inbox / "a.txt", 1)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded 2-core machine takes a while to load the models
         while time.monotonic() < deadline and not (db.exists() and Store(db).articles()):
             time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
