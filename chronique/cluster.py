@@ -486,19 +486,36 @@ def _block_keys(r: Representation, lexical: int = 12) -> set[str]:
 
 
 class _Agglomeration:
-    """Average-linkage merging over sparse pair scores (an absent pair scores 0), two old groups never merged."""
+    """Average-linkage merging over sparse pair scores, two old groups never merged.
 
-    def __init__(self, groups: list[tuple[bool, str, list[str]]], scores: dict[tuple[str, str], float], threshold: float) -> None:
+    Args:
+        groups: (is old, key, members) of the starting groups.
+        scores: pair scores keyed by member pairs; a pair left out is absent.
+        threshold: the average at which two groups merge.
+        absent: what an absent pair scores (0: it counts against a merge); None: absent pairs are left out of
+            the average, which then runs over the scored pairs only.
+    """
+
+    def __init__(
+        self,
+        groups: list[tuple[bool, str, list[str]]],
+        scores: dict[tuple[str, str], float],
+        threshold: float,
+        absent: float | None = 0.0,
+    ) -> None:
         self.threshold = threshold
+        self.absent = absent
         self.groups = dict(enumerate(groups))
         self.next_id = len(groups)  # merged groups get fresh ids, so stale queue entries never match them
         where = {a: g for g, (_, _, m) in self.groups.items() for a in m}
-        self.sums: dict[int, dict[int, float]] = {g: {} for g in self.groups}
+        # score sum and count of scored pairs between two groups, as one complex number (sum + count·j): both add
+        # up when groups merge (Lance-Williams for average link), in one dictionary
+        self.sums: dict[int, dict[int, complex]] = {g: {} for g in self.groups}
         for (a, b), s in scores.items():
             ga, gb = where[a], where[b]
             if ga != gb and not (self.groups[ga][0] and self.groups[gb][0]):
-                self.sums[ga][gb] = self.sums[ga].get(gb, 0.0) + s
-                self.sums[gb][ga] = self.sums[gb].get(ga, 0.0) + s
+                self.sums[ga][gb] = self.sums[ga].get(gb, 0j) + complex(s, 1)
+                self.sums[gb][ga] = self.sums[gb].get(ga, 0j) + complex(s, 1)
         self.heap: list[tuple[float, int, int]] = []
         for g, nbrs in self.sums.items():
             for h in nbrs:
@@ -507,7 +524,11 @@ class _Agglomeration:
 
     def _avg(self, g: int, h: int) -> float:
         """Average pair score between two groups."""
-        return self.sums[g].get(h, 0.0) / (len(self.groups[g][2]) * len(self.groups[h][2]))
+        both = self.sums[g].get(h, 0j)
+        if self.absent is None:
+            return both.real / both.imag if both.imag else 0.0
+        pairs = len(self.groups[g][2]) * len(self.groups[h][2])
+        return (both.real + self.absent * (pairs - both.imag)) / pairs
 
     def _push(self, g: int, h: int) -> None:
         """Queue a candidate merge if it reaches the threshold."""
@@ -530,11 +551,11 @@ class _Agglomeration:
         new, self.next_id = self.next_id, self.next_id + 1
         # an old event absorbs the new group and keeps its key and its members first
         self.groups[new] = (old_g, key_g, mem_g + mem_h) if old_g or not old_h else (old_h, key_h, mem_h + mem_g)
-        sums: dict[int, float] = {}
+        sums: dict[int, complex] = {}
         for src in (self.sums.pop(g), self.sums.pop(h)):
             for k, v in src.items():
                 if k not in (g, h):
-                    sums[k] = sums.get(k, 0.0) + v
+                    sums[k] = sums.get(k, 0j) + v
         self.sums[new] = {}
         for k, v in sums.items():
             self.sums[k].pop(g, None)

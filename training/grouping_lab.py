@@ -128,11 +128,11 @@ if __name__ == "__main__":
     main()
 
 
-def sweep(lab: LabSet, event_thresholds, story_thresholds, linkages=("single",)) -> dict:
+def sweep(lab: LabSet, event_thresholds, story_thresholds, linkages=("single",), model=None, decays=(0.0,)) -> dict:
     """{(event threshold, story threshold, story linkage): news_levels} with pair scores computed once."""
     from chronique.cluster import _Agglomeration
 
-    base = EventClusterer(model=load_pair_model(EMBEDDER))
+    base = EventClusterer(model=model or load_pair_model(EMBEDDER))
     reps = sorted(lab.reps, key=lambda r: r.article_id)
     for r in reps:
         base._add(r)
@@ -153,12 +153,12 @@ def sweep(lab: LabSet, event_thresholds, story_thresholds, linkages=("single",))
         merged = _Agglomeration(groups, scores, t).run()
         base.members_ = {f"ev-{min(m)}": sorted(m) for _, _, m in merged}
         base.labels_ = {a: k for k, m in base.members_.items() for a in m}
-        for s, link in [(s, k) for s in story_thresholds for k in linkages]:
+        for s, link, decay in [(s, k, d) for s in story_thresholds for k in linkages for d in decays]:
             events = []
             for key, ids in sorted(base.members_.items()):
                 dates = Counter(base.reps_[i].date for i in ids if base.reps_[i].date)
                 events.append(Event(key, "", dates.most_common(1)[0][0] if dates else None, "", [], list(ids)))
-            link_stories(events, base, threshold=s, linkage=link)
+            link_stories(events, base, threshold=s, linkage=link, decay=decay)
             story = {e.id: e.story_id for e in events}
             ev_of = {}
             for a in lab.articles:
@@ -166,5 +166,28 @@ def sweep(lab: LabSet, event_thresholds, story_thresholds, linkages=("single",))
                 cid = lab.copies.get(cid, cid)
                 if cid in base.labels_:
                     ev_of[a.id] = base.labels_[cid]
-            out[(t, s, link)] = news_levels(ev_of, {a: story[e] for a, e in ev_of.items()}, lab.articles)
+            out[(t, s, link, decay)] = news_levels(ev_of, {a: story[e] for a, e in ev_of.items()}, lab.articles)
     return out
+
+
+def with_embedder(lab: LabSet, name: str, cache: Path) -> LabSet:
+    """The set with its stored embeddings replaced by another embedder's (title and lead, as the pipeline embeds).
+
+    Only the embedding differs between two analyses with different embedders, so this spares a re-analysis.
+    """
+    import numpy as np
+
+    from chronique.represent import embedding_text, get_embedder
+
+    saved = cache / f"{lab.name}.{name}.npy"
+    store = Store(cache / f"{lab.name}.db")
+    ids = [r.article_id for r in lab.reps]
+    if saved.exists():
+        vectors = np.load(saved)
+    else:
+        by_id = {a.id: a for a in store.articles()}
+        vectors = get_embedder(name).embed([embedding_text(by_id[i]) for i in ids])
+        np.save(saved, vectors)
+    for r, v in zip(lab.reps, vectors, strict=True):
+        r.embedding = v
+    return lab
