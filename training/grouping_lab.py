@@ -71,7 +71,7 @@ def load_set(name: str, data: Path, cache: Path) -> LabSet:
     return LabSet(name, arts, {a.id: r.id for a, r in zip(arts, raws, strict=True)}, store.representations(), copies)
 
 
-def group(lab: LabSet, clusterer: EventClusterer, batch: int = 0, story_threshold: float = 0.5) -> tuple[dict, dict]:
+def group(lab: LabSet, clusterer: EventClusterer, batch: int = 0) -> tuple[dict, dict]:
     """(event by article id, story by article id) with a clusterer, as the pipeline would group them."""
     reps = sorted(lab.reps, key=lambda r: r.article_id)
     if batch:
@@ -84,7 +84,7 @@ def group(lab: LabSet, clusterer: EventClusterer, batch: int = 0, story_threshol
         dates = Counter(clusterer.reps_[i].date for i in ids if clusterer.reps_[i].date)
         date = dates.most_common(1)[0][0] if dates else None
         events.append(Event(key, "", date, "", [], list(ids)))
-    link_stories(events, clusterer, threshold=story_threshold)
+    link_stories(events, clusterer)  # the pipeline's defaults
     story = {e.id: e.story_id for e in events}
     ev_of = {}
     for a in lab.articles:
@@ -128,7 +128,7 @@ if __name__ == "__main__":
     main()
 
 
-def sweep(lab: LabSet, event_thresholds, story_thresholds, linkages=("single",), model=None, decays=(0.0,)) -> dict:
+def sweep(lab: LabSet, event_thresholds, story_thresholds, linkages=("single",), model=None, decays=(0.0,), gaps=(240,)) -> dict:
     """{(event threshold, story threshold, story linkage): news_levels} with pair scores computed once."""
     from chronique.cluster import _Agglomeration
 
@@ -153,12 +153,12 @@ def sweep(lab: LabSet, event_thresholds, story_thresholds, linkages=("single",),
         merged = _Agglomeration(groups, scores, t).run()
         base.members_ = {f"ev-{min(m)}": sorted(m) for _, _, m in merged}
         base.labels_ = {a: k for k, m in base.members_.items() for a in m}
-        for s, link, decay in [(s, k, d) for s in story_thresholds for k in linkages for d in decays]:
+        for s, link, decay, gap in [(s, k, d, g) for s in story_thresholds for k in linkages for d in decays for g in gaps]:
             events = []
             for key, ids in sorted(base.members_.items()):
                 dates = Counter(base.reps_[i].date for i in ids if base.reps_[i].date)
                 events.append(Event(key, "", dates.most_common(1)[0][0] if dates else None, "", [], list(ids)))
-            link_stories(events, base, threshold=s, linkage=link, decay=decay)
+            link_stories(events, base, threshold=s, linkage=link, decay=decay, max_gap_days=gap)
             story = {e.id: e.story_id for e in events}
             ev_of = {}
             for a in lab.articles:
@@ -166,7 +166,7 @@ def sweep(lab: LabSet, event_thresholds, story_thresholds, linkages=("single",),
                 cid = lab.copies.get(cid, cid)
                 if cid in base.labels_:
                     ev_of[a.id] = base.labels_[cid]
-            out[(t, s, link, decay)] = news_levels(ev_of, {a: story[e] for a, e in ev_of.items()}, lab.articles)
+            out[(t, s, link, decay, gap)] = news_levels(ev_of, {a: story[e] for a, e in ev_of.items()}, lab.articles)
     return out
 
 
