@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-pytestmark = pytest.mark.slow  # drives Debian's Chromium against a served store built with the real models
 import uvicorn
 
 from chronique.pipeline import Pipeline
@@ -23,6 +21,8 @@ from chronique.serve import create_app
 from chronique.store import Store
 from tests.conftest import ROOT
 from tests.test_serve import PAYLOAD_TEXT, PAYLOAD_TITLE, copy_store
+
+pytestmark = pytest.mark.slow  # drives Debian's Chromium against a served store built with the real models
 
 CHROMIUM = os.environ.get("CHRONIQUE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [

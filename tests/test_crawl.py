@@ -174,6 +174,7 @@ def test_url_list_file(tmp_path: Path) -> None:
     assert isinstance(items[1], Failure) and items[1].source.endswith("urls.txt:4")
 
 
+@pytest.mark.slow  # real models or a large input: out of the edit loop
 def test_stored_pages_are_not_fetched_or_stored_again(server: LocalServer, tmp_path: Path) -> None:
     urls = [server.page(f"/p{i}", f"Titre {i}", article_text(i)) for i in range(3)]
     copy = server.url("/copy")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from chronique.dates import date_articles, event_weekday, find_time_expressions
 from chronique.records import Article
 
@@ -63,6 +65,7 @@ def test_event_date_falls_back_to_publication_for_old_references() -> None:
     assert art.event_date == "2022-03-24" and "publication date" in art.event_date_evidence
 
 
+@pytest.mark.slow  # real models or a large input: out of the edit loop
 def test_seed_dates(seeds_report: dict) -> None:
     from tests.conftest import seed_name
 
@@ -72,6 +75,7 @@ def test_seed_dates(seeds_report: dict) -> None:
     assert dates["004"] == "2021-12-30"
 
 
+@pytest.mark.slow  # real models or a large input: out of the edit loop
 def test_seed_dates_unknown_without_metadata(seeds_nometa_report: dict) -> None:
     assert all(e["date"] is None for e in seeds_nometa_report["events"])
     assert all("unknown" in e["date_evidence"] for e in seeds_nometa_report["events"])

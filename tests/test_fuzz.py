@@ -78,6 +78,7 @@ def test_clean_text_never_raises(text: str) -> None:
     _only_own_errors(clean_text, text)
 
 
+@pytest.mark.slow  # real models or a large input: out of the edit loop
 @FUZZ
 @given(st.one_of(NEWSY, NEWSY.map(lambda t: f"<html><body><p>{t}</p></body></html>")))
 @example("<html><head><title>x</title></head></html>")

@@ -7,6 +7,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -85,6 +86,7 @@ def test_not_a_warc_and_oversized_record(tmp_path: Path) -> None:
     assert all(isinstance(i, Failure) and "at most 10000 bytes" in i.reason for i in items) and len(items) == 2
 
 
+@pytest.mark.slow  # real models or a large input: out of the edit loop
 def test_memory_stays_flat_on_a_large_archive(tmp_path: Path) -> None:
     path = write_warc(tmp_path / "large.warc.gz", 1000, extra="Paragraphe de remplissage. " * 400)  # ~11 MB of pages
     raw = 1000 * len(_page(0, "Paragraphe de remplissage. " * 400))

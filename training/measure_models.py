@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Parse the arguments and print the tables."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
-    ap.add_argument("--pairs", type=int, default=300, help="pairs sampled for the embedders (0: all 1,283; 400 takes ~18 min on 2 busy cores)")
+    ap.add_argument("--pairs", type=int, default=300, help="pairs sampled for the embedders (0: all 1,283; 400: ~18 min, 2 busy cores)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ner-pairs", type=int, default=0, help="pairs sampled for NER (0: every Latin-script pair)")
     ap.add_argument("--threads", type=int, default=2, help="cores given to each embedder")
