@@ -478,7 +478,9 @@ def decode_text(data: bytes, source: str, charset: str | None = None) -> str:
     if not data.strip():
         raise EmptyInputError(source, "expected text, got an empty file" if not data else "expected text, got only blank space")
     codec = next((name for bom, name in _BOMS if data.startswith(bom)), None)
+    # the charset as people write it ("UTF-8", not a page's "utf-8"), so one problem reads the same whatever declared it
     label = codec or charset or "UTF-8"
+    label = "UTF-8" if label.lower().replace("_", "-") in ("utf-8", "utf8") else label
     if codec is None:
         codec = _text_codec(charset, source) if charset else "utf-8"
         if not codec.startswith(("utf-16", "utf-32")):  # those hold NUL bytes in every character

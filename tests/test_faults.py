@@ -72,7 +72,7 @@ def _bad_inputs(folder: Path) -> dict[str, str]:
         "cut.txt.gz": "expected a complete gzip stream, got one cut short",
         "cut.warc.gz": "expected a complete WARC record at offset",
         "wire.jsonl:2": "expected JSON, got invalid JSON",
-        "meta.csv:2": "expected an ISO date (YYYY-MM-DD) in 'published', got '2024-13-45'",
+        "meta.csv:2": "expected an ISO date (YYYY-MM-DD), got '2024-13-45' in 'published'",
         "huge.txt": "expected at most 5000000 bytes, got 209715200",
     }
 
