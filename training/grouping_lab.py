@@ -79,12 +79,16 @@ def group(lab: LabSet, clusterer: EventClusterer, batch: int = 0) -> tuple[dict,
             clusterer.partial_fit(reps[i : i + batch])
     else:
         clusterer.partial_fit(reps)
+    return _labels(lab, clusterer)  # the pipeline's story defaults
+
+
+def _labels(lab: LabSet, clusterer: EventClusterer, **story_args) -> tuple[dict, dict]:
+    """(event by article id, story by article id) of a fitted clusterer; each event dated by its members' commonest date."""
     events = []
     for key, ids in sorted(clusterer.members_.items()):
         dates = Counter(clusterer.reps_[i].date for i in ids if clusterer.reps_[i].date)
-        date = dates.most_common(1)[0][0] if dates else None
-        events.append(Event(key, "", date, "", [], list(ids)))
-    link_stories(events, clusterer)  # the pipeline's defaults
+        events.append(Event(key, "", dates.most_common(1)[0][0] if dates else None, "", [], list(ids)))
+    link_stories(events, clusterer, **story_args)
     story = {e.id: e.story_id for e in events}
     ev_of = {}
     for a in lab.articles:
@@ -172,19 +176,8 @@ def sweep(lab: LabSet, event_thresholds, story_thresholds, linkages=("single",),
         base.members_ = {f"ev-{min(m)}": sorted(m) for _, _, m in merged}
         base.labels_ = {a: k for k, m in base.members_.items() for a in m}
         for s, link, decay, gap in [(s, k, d, g) for s in story_thresholds for k in linkages for d in decays for g in gaps]:
-            events = []
-            for key, ids in sorted(base.members_.items()):
-                dates = Counter(base.reps_[i].date for i in ids if base.reps_[i].date)
-                events.append(Event(key, "", dates.most_common(1)[0][0] if dates else None, "", [], list(ids)))
-            link_stories(events, base, threshold=s, linkage=link, decay=decay, max_gap_days=gap)
-            story = {e.id: e.story_id for e in events}
-            ev_of = {}
-            for a in lab.articles:
-                cid = lab.raw_ids[a.id]
-                cid = lab.copies.get(cid, cid)
-                if cid in base.labels_:
-                    ev_of[a.id] = base.labels_[cid]
-            out[(t, s, link, decay, gap)] = news_levels(ev_of, {a: story[e] for a, e in ev_of.items()}, lab.articles)
+            ev_of, story_of = _labels(lab, base, threshold=s, linkage=link, decay=decay, max_gap_days=gap)
+            out[(t, s, link, decay, gap)] = news_levels(ev_of, story_of, lab.articles)
     return out
 
 
