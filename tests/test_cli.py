@@ -154,3 +154,12 @@ def test_a_full_disk_is_status_3_with_one_clear_line(tmp_path: Path) -> None:
     assert proc.returncode == 3, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: the store failed: ") and "Traceback" not in proc.stderr, lines
+
+
+def test_eval_and_serve_print_names_as_plain_text(tmp_path: Path) -> None:
+    # rich markup in a path would be eaten as styling ("[bold]x[/bold]" printed as "x") if printed with markup
+    missing = tmp_path / "[bold]x[/bold].jsonl"
+    res = CliRunner().invoke(app, ["eval", "news-events", str(missing)])
+    assert res.exit_code == 2 and "[bold]x[/bold]" in res.output, res.output
+    res = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "[red]s[/red].db")])
+    assert res.exit_code == 2 and "[red]s[/red].db: no such store" in res.output, res.output
