@@ -64,7 +64,8 @@ def link_stories(
         Stories, each with its events in date order; every event belongs to exactly one.
     """
     if linkage in ("average", "scored"):
-        return _average_stories(events, clusterer, (threshold, decay), max_gap_days, sample, changed, common, linkage)
+        scores = _link_scores(events, clusterer, changed, sample, common, max_gap_days, decay)
+        return _average_stories(events, scores, threshold, changed, absent=None if linkage == "scored" else 0.0)
     parent = {e.id: e.id for e in events}
 
     def find(x: str) -> str:
@@ -146,23 +147,10 @@ def _candidate_pairs(
     return [(events[i], events[j]) for i, j in sorted(pairs)]
 
 
-def _average_stories(
-    events: list[Event],
-    clusterer: EventClusterer,
-    threshold_decay: tuple[float, float],
-    max_gap_days: int,
-    sample: int,
-    changed: set[str] | None,
-    common: int,
-    linkage: str,
-) -> list[Story]:
-    """Average-linkage stories: each event a unit, two stories merge while their mean link score reaches ``threshold``.
-
-    A link score is the mean dateless pair probability over the two events' sampled members (0 beyond
-    ``max_gap_days``). Stored stories of unchanged events stay as they are and never merge with each other.
-    """
-    threshold, decay = threshold_decay
-    by_id = {e.id: e for e in events}
+def _link_scores(
+    events: list[Event], clusterer: EventClusterer, changed: set[str] | None, sample: int, common: int, max_gap_days: int, decay: float
+) -> dict[tuple[str, str], float]:
+    """:func:`_link` of every candidate pair of events within ``max_gap_days``, keyed (smaller id, larger id)."""
     scores: dict[tuple[str, str], float] = {}
     for a, b in _candidate_pairs(events, clusterer, changed, sample, common):
         if (_gap_days(a.date, b.date) or 0) > max_gap_days:
@@ -170,6 +158,18 @@ def _average_stories(
         score = _link(a, b, clusterer, sample, decay)
         if score is not None:
             scores[(a.id, b.id) if a.id < b.id else (b.id, a.id)] = score
+    return scores
+
+
+def _average_stories(
+    events: list[Event], scores: dict[tuple[str, str], float], threshold: float, changed: set[str] | None, absent: float | None
+) -> list[Story]:
+    """Average-linkage stories: each event a unit, two stories merge while their mean link score reaches ``threshold``.
+
+    ``absent`` is what an unscored pair of events counts (None: left out of the mean). Stored stories of
+    unchanged events stay as they are and never merge with each other.
+    """
+    by_id = {e.id: e for e in events}
     kept: dict[str, list[str]] = {}
     loose = []
     for e in events:
@@ -178,5 +178,5 @@ def _average_stories(
         else:
             loose.append(e.id)
     groups = [(True, k, m) for k, m in sorted(kept.items())] + [(False, i, [i]) for i in sorted(loose)]
-    merged = _Agglomeration(groups, scores, threshold, absent=None if linkage == "scored" else 0.0).run()
+    merged = _Agglomeration(groups, scores, threshold, absent).run()
     return _stories([[by_id[i] for i in members] for _, _, members in merged])
