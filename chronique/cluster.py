@@ -193,6 +193,12 @@ class PairModel:
         # no likeness of wording is proof, so content evidence saturates and dates can still overrule it.
         z = max(-self.content_cap, min(self.content_cap, z))
         gap, weekdays = f["date_gap"], f.get("weekday_gap")
+        if gap is not None and gap > 1 and f.get("names_other_day"):
+            # One report names the day the other is dated (a follow-up recalling "the shooting on 19 January"):
+            # it reports that day's event too, which is the evidence two reports of the same day give.
+            # Measured on the two dated news-events sets (training/grouping_lab.py), both gain with precision
+            # kept: Giveme5W1H events 0.762 -> 0.797, GVA 0.855 -> 0.882 (0.811 -> 0.853 over incidents of 2+).
+            gap = 0.0
         if dates and gap is None and weekdays is not None and weekdays > 1:
             # Undated reports that name different days ("vendredi", "mercredi") tell different instances;
             # a day apart is tolerated, as for dates (a night event spans two days).
@@ -276,6 +282,19 @@ def _weekday_gap(a: Representation, b: Representation) -> float | None:
     return float(min(d, 7 - d))
 
 
+def _names_other_day(a: Representation, b: Representation) -> float:
+    """1.0 when either report's text names the day (within one) the other's event is dated, else 0.0."""
+    for x, y in ((a, b), (b, a)):
+        if x.date and y.days:
+            day = dt.date.fromisoformat(x.date)
+            if any(d.isoformat() in y.days for d in (day - _ONE_DAY, day, day + _ONE_DAY)):
+                return 1.0
+    return 0.0
+
+
+_ONE_DAY = dt.timedelta(days=1)
+
+
 def _gap_days(a: str | None, b: str | None) -> int | None:
     """Days between two ISO dates, or None when one is unknown."""
     if not a or not b:
@@ -304,7 +323,8 @@ def pair_features(
         relative to the smaller profile), ``participants`` (weighted Jaccard of the profiles), ``embedding``
         (cosine, None without embeddings), ``numbers`` (shared figures), ``date_gap`` (days,
         None when a date is unknown), ``weekday_gap`` (days between the weekdays two undated reports
-        give their event, None unless both name one) and ``same_language`` (1.0 or 0.0).
+        give their event, None unless both name one), ``names_other_day`` (1.0 when either text names, within a
+        day, the day the other is dated) and ``same_language`` (1.0 or 0.0).
     """
     emb = float(a.embedding @ b.embedding) if a.embedding.size and b.embedding.size else None
     lexical = _cosine(a.lexical, b.lexical)
@@ -319,6 +339,7 @@ def pair_features(
         "numbers": float(len(a.numbers & b.numbers)),
         "date_gap": None if (g := _gap_days(a.date, b.date)) is None else float(g),
         "weekday_gap": _weekday_gap(a, b),
+        "names_other_day": _names_other_day(a, b),
         "same_language": float(a.language == b.language),
     }
 

@@ -294,6 +294,7 @@ class Representation:
     minhash: MinHash
     embedding: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     weekday: int | None = None  # the event's weekday when its date is unknown (see dates.event_weekday)
+    days: frozenset[str] = frozenset()  # the calendar days the text names (ISO), resolved by the dates stage
 
 
 def tokens(text: str) -> list[str]:
@@ -416,6 +417,11 @@ def embedding_text(article: Article, chars: int = 320) -> str:
     return f"{article.title}\n{lead}"
 
 
+def named_days(article: Article) -> frozenset[str]:
+    """The calendar days an article's text names (day-precise time expressions, resolved), as ISO dates."""
+    return frozenset(t.value for t in article.times if t.value and t.granularity == "day")
+
+
 def represent(
     articles: list[Article], embedder: Embedder, vectors: np.ndarray | None = None, signatures: dict[str, MinHash] | None = None
 ) -> list[Representation]:
@@ -447,6 +453,7 @@ def represent(
                 (signatures or {}).get(art.id) or minhash(art.text),
                 vec,
                 event_weekday(art),
+                named_days(art),
             )
         )
     return reps

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from datasketch import MinHash
 
 from .errors import StoreError
 from .records import Article, Event, Failure, Mention, Story, SummarySentence, TimeExpression
-from .represent import Representation
+from .represent import Representation, named_days
 
 try:
     import fcntl
@@ -56,7 +56,7 @@ CREATE INDEX IF NOT EXISTS times_article ON times(article_id);
 CREATE TABLE IF NOT EXISTS representations (
     article_id TEXT PRIMARY KEY REFERENCES articles(id), language TEXT, date TEXT, lexical TEXT NOT NULL,
     lead TEXT NOT NULL, entities TEXT NOT NULL, numbers TEXT NOT NULL, minhash BLOB NOT NULL, embedding BLOB NOT NULL,
-    weekday INTEGER
+    weekday INTEGER, days TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY, headline TEXT NOT NULL, date TEXT, date_evidence TEXT NOT NULL,
@@ -90,7 +90,7 @@ CREATE TRIGGER IF NOT EXISTS articles_fts_update AFTER UPDATE ON articles BEGIN
     INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
 END;
 """
-_REP_COLS = "article_id, language, date, lexical, lead, entities, numbers, minhash, embedding, weekday"
+_REP_COLS = "article_id, language, date, lexical, lead, entities, numbers, minhash, embedding, weekday, days"
 _ARTICLE_COLS = [
     "id",
     "source",
@@ -148,18 +148,22 @@ class Store:
             raise StoreError(f"{self.path}: expected schema version {SCHEMA_VERSION}, got {row[0]}")
 
     def _migrate(self) -> None:
-        """Bring a store written by an earlier version up to date (columns added since, filled in)."""
+        """Bring a store written by an earlier version up to date: each column added since, filled in, in one transaction."""
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(representations)")}
-        if "weekday" in columns:
-            return
-        from .dates import event_weekday
+        if "weekday" not in columns:
+            self._add_representation_column("weekday INTEGER", _migrate_weekday)
+        if "days" not in columns:
+            self._add_representation_column("days TEXT NOT NULL DEFAULT '[]'", _migrate_days)
 
+    def _add_representation_column(self, column: str, fill: Callable[[Article], object]) -> None:
+        """Add a column to the representations and fill it from each stored article (None: left at its default)."""
+        name = column.split()[0]
         with self.transaction() as db:
-            db.execute("ALTER TABLE representations ADD COLUMN weekday INTEGER")
+            db.execute(f"ALTER TABLE representations ADD COLUMN {column}")
             for (aid,) in db.execute("SELECT article_id FROM representations").fetchall():
                 art = self.article(aid)
-                if art is not None and (day := event_weekday(art)) is not None:
-                    db.execute("UPDATE representations SET weekday=? WHERE article_id=?", (day, aid))
+                if art is not None and (value := fill(art)) is not None:
+                    db.execute(f"UPDATE representations SET {name}=? WHERE article_id=?", (value, aid))
 
     def close(self) -> None:
         """Close the connection."""
@@ -235,7 +239,7 @@ class Store:
                 )
             for r in (r for r in reps if r.article_id in inserted):
                 db.execute(
-                    f"INSERT OR REPLACE INTO representations ({_REP_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT OR REPLACE INTO representations ({_REP_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         r.article_id,
                         r.language,
@@ -247,6 +251,7 @@ class Store:
                         r.minhash.hashvalues.astype(np.uint64).tobytes(),
                         np.asarray(r.embedding, np.float32).tobytes(),
                         r.weekday,
+                        json.dumps(sorted(r.days)),
                     ),
                 )
             self._record_failures(db, failures, now)
@@ -353,7 +358,7 @@ class Store:
         """Every stored representation."""
         out = []
         rows = self.db.execute(f"SELECT {_REP_COLS} FROM representations ORDER BY article_id")
-        for aid, lang, date, lex, lead, ents, nums, mh, emb, weekday in rows:
+        for aid, lang, date, lex, lead, ents, nums, mh, emb, weekday, days in rows:
             out.append(
                 Representation(
                     aid,
@@ -366,6 +371,7 @@ class Store:
                     _minhash(mh),
                     np.frombuffer(emb, dtype=np.float32).copy(),
                     weekday,
+                    frozenset(json.loads(days)),
                 )
             )
         return out
@@ -537,3 +543,15 @@ class Store:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _migrate_weekday(art: Article) -> int | None:
+    """The weekday column of a stored article (see :func:`chronique.dates.event_weekday`)."""
+    from .dates import event_weekday
+
+    return event_weekday(art)
+
+
+def _migrate_days(art: Article) -> str:
+    """The days column of a stored article: the days its stored time expressions name."""
+    return json.dumps(sorted(named_days(art)))

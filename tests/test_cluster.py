@@ -159,3 +159,16 @@ def test_undated_reports_naming_different_weekdays_are_pulled_apart() -> None:
     assert model.logit(pair_features(a, b)) == model.logit(dict(pair_features(a, b), weekday_gap=None))
     a.weekday, a.date = 6, "2024-05-14"  # a calendar date wins over weekdays
     assert pair_features(a, c)["weekday_gap"] is None
+
+
+def test_a_report_naming_the_day_of_the_others_event_is_not_pulled_apart_by_its_date() -> None:
+    a, b = _reps([(CALL, "2024-05-14"), (CALL2, "2024-09-02")])  # a follow-up months later
+    model = load_pair_model("hashing")
+    far = pair_features(a, b)
+    assert far["names_other_day"] == 0.0 and model.logit(far) < model.logit(dict(far, date_gap=None))
+    b.days = frozenset({"2024-05-15"})  # it recalls the call "on 15 May": a day off, as a night event may be dated
+    near = pair_features(a, b)
+    assert near["names_other_day"] == 1.0
+    assert model.logit(near) == model.logit(dict(near, date_gap=0.0)) > model.logit(far)
+    b.days = frozenset({"2024-05-20"})  # another day of that month says nothing
+    assert pair_features(a, b)["names_other_day"] == 0.0

@@ -222,6 +222,19 @@ def test_an_older_store_gains_the_weekday_column(tmp_path: Path) -> None:
     assert [r.weekday for r in reps] == [4]
 
 
+def test_an_older_store_gains_the_named_days_column(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    art = _raw("a.txt", "Le procès du tireur de l'attaque du 19 janvier 2023 s'est ouvert ce lundi à Lyon devant la cour d'assises.")
+    art.published, art.published_origin = "2024-03-04", "json"
+    Pipeline(Store(db), embedder="hashing").run_documents([art])
+    assert [r.days for r in Store(db).representations()] == [frozenset({"2023-01-19", "2024-03-04"})]
+    old = sqlite3.connect(db)
+    old.execute("ALTER TABLE representations DROP COLUMN days")  # as written before the column existed
+    old.commit()
+    old.close()
+    assert [r.days for r in Store(db).representations()] == [frozenset({"2023-01-19", "2024-03-04"})]
+
+
 def test_the_first_of_two_inputs_with_one_content_is_kept(tmp_path: Path) -> None:
     text = "Le conseil municipal de Lyon a voté lundi soir le budget de la ville pour l'an prochain."
     store = Store(tmp_path / "c.db")

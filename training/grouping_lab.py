@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from chronique.cluster import EventClusterer, load_pair_model
+from chronique.cluster import EventClusterer, PairModel, load_pair_model
 from chronique.evaluate import NewsArticle, _news_documents, ecb_gold_event, news_levels, read_ecbplus, read_news_events
 from chronique.pipeline import Pipeline
 from chronique.records import Event, RawDocument, content_id
@@ -99,9 +99,9 @@ def _labels(lab: LabSet, clusterer: EventClusterer, **story_args) -> tuple[dict,
     return ev_of, {a: story[e] for a, e in ev_of.items()}
 
 
-def score(lab: LabSet, **kw) -> dict:
-    """news_levels of the default grouping (clusterer arguments in ``kw``)."""
-    ev, st = group(lab, EventClusterer(model=load_pair_model(EMBEDDER), **kw))
+def score(lab: LabSet, model: PairModel | None = None, **kw) -> dict:
+    """news_levels of the default grouping (another pair model in ``model``, other clusterer arguments in ``kw``)."""
+    ev, st = group(lab, EventClusterer(model=model or load_pair_model(EMBEDDER), **kw))
     return news_levels(ev, st, lab.articles)
 
 
