@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from .disagreements import event_disagreements, to_json
 from .store import Store
 
 __all__ = ["build_report", "print_report", "printable"]
@@ -41,7 +42,9 @@ def build_report(store: Store) -> dict[str, Any]:
     Returns:
         ``{"events": [...], "stories": [...]}``: each event with ``id, headline, date, date_evidence,
         summary, summary_sentences, entities, articles`` (each article ``id, source, title, published,
-        language, duplicate_of``); each story with ``id, title, events`` (event ids in date order).
+        language, duplicate_of``) and ``disagreements`` (the facts its reports give differently, see
+        :func:`chronique.disagreements.to_json`; computed at read time from the stored texts); each story
+        with ``id, title, events`` (event ids in date order).
     """
     names = store.entity_names()
     arts = {a.id: a for a in store.articles()}
@@ -71,6 +74,7 @@ def build_report(store: Store) -> dict[str, Any]:
                     for a in members
                 ],
                 "story": ev.story_id,
+                "disagreements": [to_json(d) for d in event_disagreements(members)],
             }
         )
     stories = [{"id": s.id, "title": s.title, "events": s.event_ids} for s in store.stories()]
@@ -110,6 +114,10 @@ def print_report(report: dict[str, Any], console: Console, only: set[str] | None
             _print(console, f"  [dim]date:[/] {_esc(ev['date_evidence'])}")
             if ev["entities"]:
                 _print(console, "  [dim]who/where:[/] " + _esc(", ".join(e["name"] for e in ev["entities"])))
+            for d in ev.get("disagreements", []):
+                sides = " vs ".join(f"{c['text']} ({c['published'] or 'no date'})" for c in d["claims"])
+                scale = ", scale" if d["scale"] else ""
+                _print(console, f"  [dim]reports disagree on {_esc(d['measure'])}:[/] {_esc(sides)} [dim]({d['verdict']}{scale})[/]")
             _print(console, f"  [dim]sources ({len(ev['articles'])}):[/]")
             for a in ev["articles"]:
                 copy = " [dim](copy)[/]" if a["duplicate_of"] else ""

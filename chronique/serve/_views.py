@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 __all__ = [
     "ArticleDetail",
     "ArticleRef",
+    "ClaimView",
+    "DisagreementView",
     "EntityBrief",
     "EntityDetail",
     "EntityPage",
@@ -163,6 +165,30 @@ class Explanation:
 
 
 @dataclass(slots=True)
+class ClaimView:
+    """One report's side of a disagreement: its value, the words and the sentence that carry it."""
+
+    article: str  # the report's id
+    published: str | None
+    value: float | str  # a count or amount, normalised (3,8 milliards -> 3.8e9); an ISO day for a date
+    text: str  # the figure as written
+    sentence: str
+    approximate: bool  # "at least", "about", "environ"…
+
+
+@dataclass(slots=True)
+class DisagreementView:
+    """A fact the event's reports give differently (see ``chronique.disagreements``)."""
+
+    kind: str  # count, amount, date
+    measure: str  # killed, injured, arrested, "dollars of armes", event date
+    verdict: str  # contradiction or update
+    scale: bool  # the values are a power of 1000 apart
+    reason: str
+    claims: list[ClaimView]
+
+
+@dataclass(slots=True)
 class EventDetail:
     """One event: headline, date and evidence, summary, entities, sources and the explanation."""
 
@@ -178,6 +204,7 @@ class EventDetail:
     entities: list[EntityRef]
     sources: list[Source]
     explanation: Explanation
+    disagreements: list[DisagreementView] = field(default_factory=list)  # computed at read time from the texts
 
 
 @dataclass(slots=True)
