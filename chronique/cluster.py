@@ -247,7 +247,9 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
     """Cosine of two L2-normalised sparse vectors."""
     if len(a) > len(b):
         a, b = b, a
-    return sum(a[k] * b[k] for k in a.keys() & b.keys())  # the key intersection runs in C; few keys are shared
+    # The key intersection runs in C (few keys are shared), but a set's order follows the hash seed: fsum is exactly
+    # rounded whatever the order, so the same input gives the same score in every process.
+    return math.fsum(a[k] * b[k] for k in a.keys() & b.keys())
 
 
 def reweighted_norm(v: dict[str, float], idf: dict[str, float]) -> float:
@@ -260,7 +262,7 @@ def _reweighted_cosine(a: dict[str, float], b: dict[str, float], idf: dict[str, 
     na, nb = norms or (reweighted_norm(a, idf), reweighted_norm(b, idf))
     if len(a) > len(b):
         a, b = b, a
-    return sum(a[k] * b[k] * idf.get(k, 1.0) ** 2 for k in a.keys() & b.keys()) / (na * nb)
+    return math.fsum(a[k] * b[k] * idf.get(k, 1.0) ** 2 for k in a.keys() & b.keys()) / (na * nb)  # fsum: see _cosine
 
 
 def _entity_signals(a: dict[str, float], b: dict[str, float], idf: dict[str, float]) -> tuple[float, float]:
@@ -268,7 +270,7 @@ def _entity_signals(a: dict[str, float], b: dict[str, float], idf: dict[str, flo
 
     The Jaccard counts the names only one report has against the pair; the overlap does not.
     """
-    shared = sum(min(a[k], b[k]) * idf.get(k, 1.0) for k in a.keys() & b.keys())
+    shared = math.fsum(min(a[k], b[k]) * idf.get(k, 1.0) for k in a.keys() & b.keys())  # fsum: see _cosine
     mass_a, mass_b = (sum(v * idf.get(k, 1.0) for k, v in p.items()) for p in (a, b))
     small, union = min(mass_a, mass_b), mass_a + mass_b - shared  # max(x, y) = x + y - min(x, y), name by name
     return (shared / small if small else 0.0), (shared / union if union else 0.0)

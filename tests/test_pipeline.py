@@ -371,3 +371,23 @@ def test_three_arrivals_group_as_one_run_on_a_development_set(tmp_path: Path) ->
     got, want = grouping(parts.store), grouping(one.store)
     assert len(want[0]) < len(docs)  # the set groups at all, so equality says something
     assert got == want
+
+
+@pytest.mark.slow
+def test_two_processes_with_other_hash_seeds_store_the_same(tmp_path: Path) -> None:
+    """Sets iterate in an order that follows the hash seed; nothing stored may depend on it."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    reports = []
+    for seed in ("1", "2"):
+        db = tmp_path / f"s{seed}.db"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        cli = [sys.executable, "-m", "chronique"]
+        subprocess.run([*cli, "run", str(ROOT / "examples" / "news"), "--db", str(db), "--embedder", "hashing"], env=env, check=True)
+        out = subprocess.run([*cli, "report", "--db", str(db), "--format", "json"], env=env, check=True, capture_output=True, text=True)
+        reports.append(json.loads(out.stdout))
+    assert reports[0]["events"] and reports[0] == reports[1]
