@@ -7,6 +7,7 @@ Example:
 """
 
 from .cluster import EventClusterer, find_duplicates, pair_features, pair_score
+from .disagreements import Disagreement, find_disagreements
 from .errors import ChroniqueError, ConfigError, InputError, ModelError, StoreError
 from .pipeline import Pipeline, RunResult
 from .records import Article, Event, Failure, Mention, RawDocument, Story, SummarySentence, TimeExpression
@@ -19,6 +20,7 @@ __all__ = [
     "Article",
     "ChroniqueError",
     "ConfigError",
+    "Disagreement",
     "Event",
     "EventClusterer",
     "Failure",
@@ -34,6 +36,7 @@ __all__ = [
     "SummarySentence",
     "TimeExpression",
     "build_report",
+    "find_disagreements",
     "find_duplicates",
     "get_embedder",
     "pair_features",

@@ -11,11 +11,20 @@ Everything here is rule-based, so each flag can be explained by the sentences th
 * an *amount* is a figure with a currency and the thing it pays for ("3,8 milliards de dollars d'armes");
   two amounts are compared only when currency and object word are the same.
 
-A report's count for a measure is the first exact one it states (the lead carries the toll; later figures
-often recall other incidents); "at least", "more than", "environ"… make a figure approximate and keep it out.
-Across reports, a count that only grows with later publication dates is an *update* of a developing event;
-the same publication day with different values, a value that shrinks, or values a power of 1000 apart
-(a *scale* slip) is a *contradiction*. Amounts within 10% of one another are the same figure rounded.
+Some figures are not the event's toll and are left out: a part of it ("the two children died", "a man
+and two children", "four officers and two civilians"), a day ("on April 4"), a label ("#1"), a pronoun
+("this one"), and sentences of superseded first figures ("in initial reports") or of tallies over several
+happenings ("in separate shootings", "across the city", "in the past two months"). A report's count for a
+measure is the exact value it states most often (a toll is repeated; a part is said once), the title
+counting as a sentence; "at least", "more than", "environ"… make a figure approximate, compared only for
+scale slips. Across reports, a count that only grows with later publication dates is an *update* of a
+developing event, and so is an injured count that falls while the killed count rises by as much (wounded
+victims died); the same publication day with different values, a value that shrinks, or values a power of
+1000 apart (a *scale* slip) is a *contradiction*. Amounts within 10% of one another are one figure rounded.
+
+A *date* disagreement needs two reports whose leads name days more than one day apart, both on or before
+the first report's publication, in sentences that share a content word and do not date a follow-up (an
+arrest, charges, a funeral) or the page itself ("Updated: …").
 
 French and English are read; other languages yield no counts or amounts (said in the disagreement list's
 notes by :func:`language_note`), only date disagreements.
@@ -178,28 +187,43 @@ _PEOPLE = _wordset(
     "females juveniles residents family members relatives brothers friends personnes hommes homme femmes femme jeunes "
     "enfants adolescents autres victimes policiers individus"
 )
-_FILLERS = _PEOPLE | _wordset(
-    "were was are is have has had been being got reportedly also later all who both shot and stabbed critically "
-    "seriously severely badly slightly taken into confirmed ont a été sont est grièvement légèrement gravement "
-    "également par balle balles"
-)
+_FILLERS = {
+    "en": _PEOPLE
+    | _wordset(
+        "were was are is have has had been being got reportedly also later all who both shot and stabbed critically "
+        "seriously severely badly slightly taken into confirmed"
+    ),
+    # French fillers apart: "a" (has) would let "Image 1 of 16 A man died" read as sixteen dead in English.
+    "fr": _PEOPLE | _wordset("ont a été sont est grièvement légèrement gravement également par balle balles et"),
+}
 # Verbs after which a figure counts the victims ("killing two", "wounded three others", "arrested two men").
 _VERB_BEFORE = re.compile(
     r"\b(?P<verb>killing|killed|wounding|wounded|injuring|injured|arrested|arresting|tuant|blessant|tué|blessé)"
     r"\s+(?:(?:at least|au moins)\s+)?$",
     re.IGNORECASE,
 )
+# Before a figure: a month name (then it is a day: "on April 4 arrested") or "#" (a label: "Juvenile #1").
+_NOT_A_COUNT = re.compile(
+    r"(?:\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?|#)\s*$",
+    re.IGNORECASE,
+)
+# "one" as a pronoun: "this one hurt", "each one", "someone".
+_PRONOUN_ONE = re.compile(r"\b(?:this|that|each|any|every|some|which|another|no)\s*$", re.IGNORECASE)
 # A figure listed after people ("Parents, 2 children dead", "une femme et deux enfants") counts a part of them.
 _ENUMERATED = re.compile(
-    r"\b(?:man|woman|boy|girl|child|baby|infant|toddler|teen|teenager|mother|father|wife|husband|son|daughter|"
-    r"parents|couple|people|persons|homme|femme|enfant|bébé|adolescent|mère|père|parents|couple)\s*(?:,|and|et)\s*$",
+    r"\b(?:man|men|woman|women|boys?|girls?|child|children|bab(?:y|ies)|infants?|toddlers?|teens?|teenagers?|adults?|"
+    r"mother|father|wife|husband|son|daughter|"
+    r"parents|couple|people|persons|homme|femme|enfant|bébé|adolescent|mère|père|parents|couple)"
+    r"\s*(?:,|and|et|,\s*and|,\s*et)\s*$",
     re.IGNORECASE,
 )
 # Sentences whose figures are not this event's current toll: superseded first figures ("in initial reports,
 # police said two were killed") and tallies over several happenings ("in separate shootings", "weekend shootings").
 _NOT_THIS_EVENT = re.compile(
     r"\b(?:initial(?:ly)?|earlier reports?|at first|previously|premier bilan|initialement|"
-    r"shootings|separate|across the city|throughout the city|citywide|fusillades|séparées|distinctes)\b",
+    r"shootings|separate|unrelated|across the city|throughout the city|citywide|over the past|in the past|so far this year|"
+    r"fusillades|séparées|distinctes|sans lien|depuis le début de l'année)\b",
     re.IGNORECASE,
 )
 _VERB_MEASURE = {"killing": "killed", "tuant": "killed", "tué": "killed", "wounding": "injured", "injuring": "injured"}
@@ -235,14 +259,10 @@ def _figures_in(text: str, article: Article, lang: str) -> list[_Figure]:
     out = []
     for m in _figure_re(lang, scaled=True).finditer(text):
         before = text[max(0, m.start() - 40) : m.start()]
-        if re.search(r"\b(?:no|aucun|aucune)\s*$", before, re.IGNORECASE):
-            continue  # "no one was killed": a negation, not a count of one
-        if re.search(r"\b(?:the|these|those|les|ces)\s*$", before, re.IGNORECASE):
-            continue  # "the two children died": a definite figure recalls people already counted, often a part
-        if _ENUMERATED.search(before):
-            continue  # "a man and two children were killed": two is a part of the toll, not the toll
+        if _not_a_figure(m, before):
+            continue
         found = _amount(m, text, lang) if m["scale"] or before.rstrip().endswith(tuple("$€£")) else None
-        found = found or _count(m, text, before)
+        found = found or (None if _part_of_toll(before) else _count(m, text, before, lang))
         if found:
             kind, measure = found
             start = m.start() - (1 if text[m.start() - 1 : m.start()] in "$€£" and m.start() else 0)
@@ -254,21 +274,40 @@ def _figures_in(text: str, article: Article, lang: str) -> list[_Figure]:
     return out
 
 
-def _count(m: re.Match[str], text: str, before: str) -> tuple[str, str] | None:
+def _not_a_figure(m: re.Match[str], before: str) -> bool:
+    """A negation ("no one"), a day ("on April 4"), a label ("#1") or the pronoun "one" ("this one hurt")."""
+    if re.search(r"\b(?:no|aucun|aucune)\s*$", before, re.IGNORECASE) or _NOT_A_COUNT.search(before):
+        return True
+    return m["num"].lower() == "one" and bool(_PRONOUN_ONE.search(before))
+
+
+def _part_of_toll(before: str) -> bool:
+    """A figure that counts a part of the victims: definite ("the two children died": people already counted)
+    or listed after others ("a man and two children were killed")."""
+    return bool(re.search(r"\b(?:the|these|those|les|ces)\s*$", before, re.IGNORECASE) or _ENUMERATED.search(before))
+
+
+def _count(m: re.Match[str], text: str, before: str, lang: str) -> tuple[str, str] | None:
     """("count", measure) when the words after the figure (or the verb before it) name what it counts."""
     verb = _VERB_BEFORE.search(before)
-    after = re.findall(r"[^\W\d_]+|\d+|[^\w\s]", text[m.end() : m.end() + 120])
+    after = [w.lower() for w in re.findall(r"[^\W\d_]+|\d+|[^\w\s]", text[m.end() : m.end() + 120])]
     if verb:
-        word = verb["verb"].lower()
-        nxt = after[0].lower() if after else ""
-        if nxt in _PEOPLE or nxt in {"and", "et", ".", ",", ";"}:
+        nxt = after[0] if after else ""
+        if (nxt in _PEOPLE or nxt in {"and", "et", ".", ",", ";"}) and not _summed(after, lang):
+            word = verb["verb"].lower()
             return "count", _VERB_MEASURE.get(word, _MEASURE_OF.get(word, "killed"))
-    for word in (w.lower() for w in after[:7]):
+    for word in after[:7]:
         if word in _MEASURE_OF:
             return "count", _MEASURE_OF[word]
-        if word not in _FILLERS:
+        if word not in _FILLERS[lang]:
             return None
     return None
+
+
+def _summed(after: list[str], lang: str) -> bool:
+    """Whether "and" + another figure follows: "wounded four officers and two civilians" counts a part of a sum."""
+    figure = _figure_re(lang, scaled=False)
+    return any(w in {"and", "et"} and figure.fullmatch(n) for w, n in pairwise(after[:5]))
 
 
 def _amount(m: re.Match[str], text: str, language: str) -> tuple[str, str] | None:
@@ -401,8 +440,8 @@ def _date_disagreement(arts: list[Article], tolerance_days: int = 1) -> Disagree
             continue
         pos = art.text.find(quoted[1])
         sentence = _sentence(art.text, pos) if pos >= 0 else quoted[1]
-        if _FOLLOW_UP.search(sentence):
-            continue  # "was arrested Wednesday", "arraigned Monday": the date of a development, not of the event
+        if _FOLLOW_UP.search(sentence) or _STAMP.search(sentence):
+            continue  # "was arrested Wednesday", "Updated: Thursday…": a development's or a page's date, not the event's
         day = dt.date.fromisoformat(art.event_date[:10]).toordinal()
         claims.append(Claim(art.id, art.published, day, art.event_date, sentence))
     apart = [(a, b) for a in claims for b in claims if b.value - a.value > tolerance_days and _same_topic(a, b)]
@@ -419,6 +458,8 @@ _FOLLOW_UP = re.compile(
     r"interpellé\w*|arrêté\w*|inculpé\w*|mis en examen|condamné\w*|obsèques)\b",
     re.IGNORECASE,
 )
+# A page's own time stamps, kept in the text by some sites ("Updated: Thursday, October 27, 2016 @ 10:12 AM").
+_STAMP = re.compile(r"\b(?:updated|posted|published|mis à jour|publié le)\b", re.IGNORECASE)
 _CALENDAR = re.compile(
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
     r"january|february|march|april|june|july|august|september|october|november|december|janvier|février|avril|"
@@ -450,7 +491,7 @@ def language_note(articles: Iterable[Article]) -> str:
     other = sorted({a.language or "unknown" for a in articles if (a.language or "")[:2] not in READ_LANGUAGES})
     if not other:
         return ""
-    return f"figures are read in French and English only; reports in {', '.join(other)} were compared on dates alone"
+    return f"Figures are read in French and English only: reports in {', '.join(other)} were compared on dates alone"
 
 
 def event_disagreements(members: Iterable[Article]) -> list[Disagreement]:

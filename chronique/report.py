@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from .disagreements import event_disagreements, to_json
+from .disagreements import event_disagreements, language_note, to_json
 from .store import Store
 
 __all__ = ["build_report", "print_report", "printable"]
@@ -43,7 +43,8 @@ def build_report(store: Store) -> dict[str, Any]:
         ``{"events": [...], "stories": [...]}``: each event with ``id, headline, date, date_evidence,
         summary, summary_sentences, entities, articles`` (each article ``id, source, title, published,
         language, duplicate_of``) and ``disagreements`` (the facts its reports give differently, see
-        :func:`chronique.disagreements.to_json`; computed at read time from the stored texts); each story
+        :func:`chronique.disagreements.to_json`; computed at read time from the stored texts) with
+        ``disagreements_note`` (which reports' figures were not read, else ""); each story
         with ``id, title, events`` (event ids in date order).
     """
     names = store.entity_names()
@@ -75,6 +76,7 @@ def build_report(store: Store) -> dict[str, Any]:
                 ],
                 "story": ev.story_id,
                 "disagreements": [to_json(d) for d in event_disagreements(members)],
+                "disagreements_note": language_note(members),
             }
         )
     stories = [{"id": s.id, "title": s.title, "events": s.event_ids} for s in store.stories()]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cluster import EventClusterer
-from ..disagreements import find_disagreements, to_json
+from ..disagreements import find_disagreements, language_note, to_json
 from ..records import Article
 from ..store import Store
 from ._explain import Explainer
@@ -285,17 +285,17 @@ def event_detail(store: Store, event_id: str, explainer: Explainer) -> EventDeta
         [names[i] for i in ids],
         sources,
         explain(store, [s.article.id for s in sources], explainer),
-        _disagreements(store, [s.article.id for s in sources]),
+        *_disagreements(store, [s.article.id for s in sources]),
     )
 
 
-def _disagreements(store: Store, report_ids: list[str]) -> list[DisagreementView]:
-    """Where the event's reports (copies left out) disagree, read from their stored texts."""
+def _disagreements(store: Store, report_ids: list[str]) -> tuple[list[DisagreementView], str]:
+    """Where the event's reports (copies left out) disagree, read from their stored texts, and the language note."""
     reports = [a for a in map(store.article, report_ids) if a is not None]
     views = []
     for d in map(to_json, find_disagreements(reports)):
         views.append(DisagreementView(**{**d, "claims": [ClaimView(**c) for c in d["claims"]]}))
-    return views
+    return views, language_note(reports)
 
 
 def _sources(store: Store, members: list[ArticleRef]) -> list[Source]:

@@ -205,6 +205,7 @@ class EventDetail:
     sources: list[Source]
     explanation: Explanation
     disagreements: list[DisagreementView] = field(default_factory=list)  # computed at read time from the texts
+    disagreements_note: str = ""  # which reports' figures were not read (languages other than French and English)
 
 
 @dataclass(slots=True)
