@@ -10,6 +10,7 @@ Everything here is rule-based, so each flag can be explained by the sentences th
   ("AR-15") never become counts;
 * an *amount* is a figure with a currency and the thing it pays for ("3,8 milliards de dollars d'armes");
   two amounts are compared only when currency and object word are the same.
+* a toll may also be told by the rank of the latest death: "a fourth victim has died" counts 4 killed.
 
 Some figures are not the event's toll and are left out: a part of it ("the two children died", "a man
 and two children", "four officers and two civilians"), a day ("on April 4"), a label ("#1"), a pronoun
@@ -202,6 +203,21 @@ _VERB_BEFORE = re.compile(
     r"\s+(?:(?:at least|au moins)\s+)?$",
     re.IGNORECASE,
 )
+_ORDINALS = {
+    w: k
+    for k, words in enumerate(
+        ["", "", "second deuxième seconde", "third troisième", "fourth quatrième", "fifth cinquième", "sixth sixième",
+         "seventh septième", "eighth huitième", "ninth neuvième", "tenth dixième"]
+    )
+    for w in words.split()
+}  # fmt: skip
+# A toll told by the rank of the latest death: "a fourth victim has died", "une troisième victime est décédée".
+_ORDINAL_DEATH = re.compile(
+    rf"(?:\b(?:a|the|une|un)\s+|^\s*)(?P<ord>{'|'.join(_ORDINALS)})\s+(?:victim|person|man|woman|boy|girl|child|teen\w*|"
+    r"victime|personne|homme|femme|enfant)\b[^.;]{0,80}?\b(?:has died|had died|died|dies|is dead|"
+    r"was pronounced dead|est décédée?|est morte?|a succombé)",
+    re.IGNORECASE | re.MULTILINE,
+)
 # Before a figure: a month name (then it is a day: "on April 4 arrested") or "#" (a label: "Juvenile #1").
 _NOT_A_COUNT = re.compile(
     r"(?:\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
@@ -271,6 +287,17 @@ def _figures_in(text: str, article: Article, lang: str) -> list[_Figure]:
                 continue
             claim = Claim(article.id, article.published, value, text[start : m.end()], sentence, bool(_APPROX.search(before)))
             out.append(_Figure(kind, measure, claim))
+    return _ordinal_deaths(text, article) + out  # the rank of the latest death is the newest toll: first
+
+
+def _ordinal_deaths(text: str, article: Article) -> list[_Figure]:
+    """Tolls said by an ordinal: "a fourth victim has died" (4 killed), "une troisième victime a succombé" (3)."""
+    out = []
+    for m in _ORDINAL_DEATH.finditer(text):
+        sentence = _sentence(text, m.start())
+        if not _NOT_THIS_EVENT.search(sentence):
+            claim = Claim(article.id, article.published, _ORDINALS[m["ord"].lower()], m["ord"], sentence)
+            out.append(_Figure("count", "killed", claim))
     return out
 
 

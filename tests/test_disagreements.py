@@ -76,6 +76,20 @@ def test_a_toll_that_grows_in_later_reports_is_an_update() -> None:
     assert [(c.article_id, c.value) for c in d.claims] == [("early", 2), ("late", 3)]
 
 
+def test_a_toll_told_by_the_rank_of_the_latest_death_is_an_update() -> None:
+    en = [
+        report("a", "Three people were killed in the attack on the market.", "2024-03-02", "en"),
+        report("b", "A fourth victim of the attack, which killed three others, has died.", "2024-03-05", "en"),
+    ]
+    assert [c.value for c in only(find_disagreements(en), "killed").claims] == [3, 4]
+    fr = [
+        report("a", "L'attaque du marché a fait deux morts.", "2024-03-02"),
+        report("b", "Une troisième victime de l'attaque du marché est décédée à l'hôpital.", "2024-03-04"),
+    ]
+    d = only(find_disagreements(fr), "killed")
+    assert d.verdict == "update" and [c.text for c in d.claims] == ["deux", "troisième"]
+
+
 def test_same_day_different_tolls_and_a_shrinking_toll_are_contradictions() -> None:
     same_day = [
         report("a", "Four people were injured when the roof of the hall gave way.", language="en"),
