@@ -41,7 +41,7 @@ from .entities import EntityExtractor
 from .errors import ConfigError, ModelError, StoreError
 from .ingest import DEFAULT_MAX_BYTES, IngestStats, read_inputs
 from .language import detect_languages
-from .records import Article, Failure, RawDocument
+from .records import Article, Event, Failure, RawDocument, Story
 from .represent import Embedder, Representation, embedding_text, entity_profile, get_embedder, minhash, represent
 from .store import Store
 from .stories import link_stories
@@ -208,6 +208,17 @@ class _Prepared:
     indexed: list[str] = field(default_factory=list)  # ids this batch added to the copy index, in order
 
 
+@dataclass(slots=True)
+class _Grouping:
+    """The grouping a pipeline holds between batches: the store's at ``generation``, plus what it placed since."""
+
+    generation: int
+    clusterer: EventClusterer
+    events: dict[str, Event]
+    stories: dict[str, Story]
+    copies: dict[str, list[str]]  # original id -> ids of its copies
+
+
 class Pipeline:
     """The whole job over one store; models are loaded once and reused across runs.
 
@@ -243,6 +254,9 @@ class Pipeline:
         self.chrome = ChromeModel()
         self._duplicates: DuplicateIndex | None = None
         self._pending: set[str] = set()  # prepared, not yet stored: taken as stored by the batches after them
+        self._grouping: _Grouping | None = None
+        self._placed: list[Representation] = []  # stored since the grouping was updated, to be placed in events
+        self._copied: dict[str, str] = {}  # copies stored since, copy id -> original id
 
     def close(self) -> None:
         """Release the engine this pipeline started (a Ray engine given by name)."""
@@ -297,9 +311,13 @@ class Pipeline:
             window.append(batch)
         if window:
             self._process_window(window, result)
-        with self.store.exclusive():  # another writer's rebuild must not overwrite ours with an older read
-            self.update_events(result)
+        self._update_events_locked(result)
         return result
+
+    def _update_events_locked(self, result: RunResult) -> None:
+        """:meth:`update_events` holding the store's writer lock (another writer's update must not be overwritten)."""
+        with self.store.exclusive():
+            self.update_events(result)
 
     def _process(self, batch: list[RawDocument], result: RunResult) -> None:
         """Analyse and store one batch of documents that are not stored yet."""
@@ -316,6 +334,8 @@ class Pipeline:
             try:
                 for i, p in enumerate(prepared):
                     lost = self._finish(p, next(analyses) if p.originals else Analysis(), result)
+                    # events form batch by batch, whatever the engine's window: the same cadence, the same events
+                    self._update_events_locked(result)
                     if lost and i + 1 < len(prepared):
                         # the later batches took the lost articles as stored: undo them, newest first, and redo them
                         for q in reversed(prepared[i + 1 :]):
@@ -391,6 +411,8 @@ class Pipeline:
         failures = p.failures + analysis.failures + orphans
         names = self._entity_names(articles)
         stored = self.store.add_articles(articles, reps, failures, chrome=dict(p.seen), entity_names=names)
+        self._placed += [r for r in reps if r.article_id in stored]
+        self._copied |= {a.id: a.duplicate_of for a in articles if a.id in stored and a.duplicate_of}
         result.failures += failures
         # what this run stored: an article another writer stored meanwhile is "already stored", not new
         result.added += len(stored)
@@ -442,11 +464,44 @@ class Pipeline:
     def update_events(self, result: RunResult | None = None) -> None:
         """Place unclustered articles into events; re-summarise only the events that changed; extend stories.
 
-        Events whose sources did not change keep their stored summary; stories are rebuilt from the
-        stored ones plus the links of the changed events, so a run costs about its new articles.
+        Runs after every window of batches, so events and stories form while a long run goes on and a
+        killed run loses at most the grouping of its last window. The grouping stays in memory between
+        calls: only when another process changed it in the store (its generation moved) is it read again.
+        Events whose sources did not change keep their summary, and only what changed is written.
         """
+        g = self._grouping
+        if g is None or g.generation != self.store.grouping_generation():
+            g = self._grouping = self._load_grouping()
+        new, self._placed = [r for r in self._placed if r.article_id not in g.clusterer.reps_], []
+        for copy, original in self._copied.items():
+            g.copies.setdefault(original, []).append(copy)
+        self._copied = {}
+        g.clusterer.partial_fit(new)
+        events, changed = [], set()
+        for key, ids in sorted(g.clusterer.members_.items()):
+            sources = sorted({*ids, *(c for i in ids for c in g.copies.get(i, []))})
+            old = g.events.get(key)
+            if old is not None and sorted(old.article_ids) == sources:
+                events.append(old)
+                continue
+            full = [self.store.article(i) for i in ids]
+            events.append(summarize_event(key, [a for a in full if a], g.clusterer.reps_, g.copies))
+            changed.add(key)
+        story_before = {e.id: e.story_id for e in events}
+        stories = {s.id: s for s in link_stories(events, g.clusterer, changed=changed)}
+        write = [e for e in events if e.id in changed or e.story_id != story_before[e.id]]
+        new_stories = [s for i, s in stories.items() if g.stories.get(i) != s]
+        removed, removed_stories = g.events.keys() - g.clusterer.members_.keys(), g.stories.keys() - stories.keys()
+        if write or removed or new_stories or removed_stories:  # nothing changed: no write, and no reload by others
+            g.generation = self.store.update_grouping(write, removed, new_stories, removed_stories, self._entity_names())
+        g.events, g.stories = {e.id: e for e in events}, stories
+        if result is not None:
+            result.events, result.stories = len(events), len(stories)
+            result.changed_events = sorted({*result.changed_events, *changed})
+
+    def _load_grouping(self) -> _Grouping:
+        """The grouping as stored, with every stored article not yet in an event waiting to be placed."""
         original_of = self.store.copies()  # one column, not every article's text
-        stored = {e.id: e for e in self.store.events()}
         members: dict[str, list[str]] = {}
         for aid, eid in self.store.memberships().items():
             if aid not in original_of:
@@ -454,26 +509,13 @@ class Pipeline:
         reps = self.store.representations()
         self.store.set_meta("embedder", self.embedder.name)  # the pair model and the explanations depend on it
         clusterer = EventClusterer(model=load_pair_model(self.embedder.name)).load(reps, members)
-        clusterer.partial_fit([r for r in reps if r.article_id not in clusterer.reps_])
+        self._placed = [r for r in reps if r.article_id not in clusterer.reps_]
+        self._copied = {}
         copies: dict[str, list[str]] = {}
         for copy, original in original_of.items():
             copies.setdefault(original, []).append(copy)
-        events, changed = [], set()
-        for key, ids in sorted(clusterer.members_.items()):
-            sources = sorted({*ids, *(c for i in ids for c in copies.get(i, []))})
-            old = stored.get(key)
-            if old is not None and sorted(old.article_ids) == sources:
-                events.append(old)
-                continue
-            full = [self.store.article(i) for i in ids]
-            events.append(summarize_event(key, [a for a in full if a], clusterer.reps_, copies))
-            changed.add(key)
-        stories = link_stories(events, clusterer, changed=changed)
-        names = self._entity_names()
-        self.store.save_events(events, stories, names)
-        if result is not None:
-            result.events, result.stories = len(events), len(stories)
-            result.changed_events = sorted(changed)
+        generation = self.store.grouping_generation()
+        return _Grouping(generation, clusterer, {e.id: e for e in self.store.events()}, {s.id: s for s in self.store.stories()}, copies)
 
     def _entity_names(self, articles: list[Article] | None = None) -> dict[str, tuple[str, str]]:
         """(label, display name) of every entity the articles name (None: every entity stored or learned)."""

@@ -318,6 +318,8 @@ class Store:
                 ("articles", "id"),
             ):
                 db.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in gone])
+            if gone:
+                self._bump_generation(db)  # memberships changed: a grouping held in memory is stale
         return gone
 
     def copies(self) -> dict[str, str]:
@@ -401,26 +403,65 @@ class Store:
             db.execute("DELETE FROM memberships")
             db.execute("DELETE FROM events")
             db.execute("DELETE FROM stories")
-            for ev in events:
-                summary = [{"text": s.text, "articles": s.article_ids} for s in ev.summary]
-                db.execute(
-                    "INSERT INTO events VALUES (?,?,?,?,?,?,?)",
-                    (
-                        ev.id,
-                        ev.headline,
-                        ev.date,
-                        ev.date_evidence,
-                        json.dumps(summary, ensure_ascii=False),
-                        json.dumps(ev.entities),
-                        ev.story_id,
-                    ),
-                )
-                db.executemany("INSERT INTO memberships VALUES (?,?)", [(ev.id, a) for a in ev.article_ids])
-            for st in stories:
-                db.execute("INSERT INTO stories VALUES (?,?,?)", (st.id, st.title, json.dumps(st.event_ids)))
-            db.executemany(
-                "INSERT OR REPLACE INTO entities VALUES (?,?,?)", [(k, label, name) for k, (label, name) in entity_names.items()]
+            self._write_grouping(db, events, stories, entity_names)
+            self._bump_generation(db)
+
+    def update_grouping(
+        self,
+        events: list[Event],
+        removed_events: Iterable[str],
+        stories: list[Story],
+        removed_stories: Iterable[str],
+        entity_names: dict[str, tuple[str, str]],
+    ) -> int:
+        """Write what changed in the grouping, in one transaction, and count the change.
+
+        Args:
+            events: events to write (new, or with new members, summary or story); others stay as stored.
+            removed_events: ids of stored events that no longer exist.
+            stories: stories to write; removed_stories: ids of stored stories that no longer exist.
+            entity_names: entity id -> (label, display name), added or replaced.
+
+        Returns:
+            The store's new grouping generation (see :meth:`grouping_generation`).
+        """
+        gone = sorted({*removed_events, *(e.id for e in events)})
+        with self.transaction() as db:
+            for k in range(0, len(gone), 500):
+                chunk = gone[k : k + 500]
+                marks = ",".join("?" * len(chunk))
+                db.execute(f"DELETE FROM memberships WHERE event_id IN ({marks})", chunk)
+                db.execute(f"DELETE FROM events WHERE id IN ({marks})", chunk)
+            db.executemany("DELETE FROM stories WHERE id=?", [(i,) for i in sorted({*removed_stories, *(s.id for s in stories)})])
+            self._write_grouping(db, events, stories, entity_names)
+            return self._bump_generation(db)
+
+    def _write_grouping(
+        self, db: sqlite3.Connection, events: list[Event], stories: list[Story], entity_names: dict[str, tuple[str, str]]
+    ) -> None:
+        """Insert events with their memberships, stories and entity names (inside a transaction)."""
+        for ev in events:
+            summary = json.dumps([{"text": s.text, "articles": s.article_ids} for s in ev.summary], ensure_ascii=False)
+            db.execute(
+                "INSERT INTO events VALUES (?,?,?,?,?,?,?)",
+                (ev.id, ev.headline, ev.date, ev.date_evidence, summary, json.dumps(ev.entities), ev.story_id),
             )
+            db.executemany("INSERT INTO memberships VALUES (?,?)", [(ev.id, a) for a in ev.article_ids])
+        for st in stories:
+            db.execute("INSERT INTO stories VALUES (?,?,?)", (st.id, st.title, json.dumps(st.event_ids)))
+        db.executemany("INSERT OR REPLACE INTO entities VALUES (?,?,?)", [(k, label, name) for k, (label, name) in entity_names.items()])
+
+    @staticmethod
+    def _bump_generation(db: sqlite3.Connection) -> int:
+        """Count one more change of the grouping (inside a transaction) and return the count."""
+        row = db.execute("SELECT value FROM meta WHERE key='grouping_generation'").fetchone()
+        value = int(row[0]) + 1 if row else 1
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('grouping_generation', ?)", (str(value),))
+        return value
+
+    def grouping_generation(self) -> int:
+        """How many times the grouping was written: a process that holds it in memory reloads when this moved."""
+        return int(self.get_meta("grouping_generation") or 0)
 
     def events(self) -> list[Event]:
         """Every event with its members, by date (unknown dates last) then id."""

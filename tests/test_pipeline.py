@@ -297,7 +297,8 @@ def test_a_run_stopped_after_a_batch_resumes_with_what_that_batch_taught(tmp_pat
     killed = Store(tmp_path / "killed.db")
     with pytest.raises(_Killed):
         Pipeline(killed, embedder="hashing", batch_size=2).run_documents(docs, progress=_stop_after(2))
-    assert len(killed.articles()) == 2 and not killed.events()  # the first batch committed, nothing after it
+    # the first batch committed, with its events (they form batch by batch), nothing after it
+    assert len(killed.articles()) == 2 and {a for e in killed.events() for a in e.article_ids} == {d.id for d in docs[:2]}
     Pipeline(Store(tmp_path / "killed.db"), embedder="hashing", batch_size=2).run_documents(docs)  # the re-run
 
     def analysis(store: Store) -> dict[str, tuple[str, list[str]]]:
@@ -391,3 +392,37 @@ def test_two_processes_with_other_hash_seeds_store_the_same(tmp_path: Path) -> N
         out = subprocess.run([*cli, "report", "--db", str(db), "--format", "json"], env=env, check=True, capture_output=True, text=True)
         reports.append(json.loads(out.stdout))
     assert reports[0]["events"] and reports[0] == reports[1]
+
+
+def test_events_form_batch_by_batch_while_a_run_goes_on(tmp_path: Path) -> None:
+    """A long run shows its first events before it ends, and writes only what changed."""
+    from chronique.store import Store
+
+    db = tmp_path / "c.db"
+    texts = [
+        "Le maire de Lyon a inauguré lundi le nouveau pont sur la Saône devant trois cents habitants.",
+        "Un incendie a détruit mardi un entrepôt de la zone portuaire de Marseille, sans faire de victime.",
+        "La ministre de la Santé a présenté mercredi un plan contre la pénurie de médecins dans les campagnes.",
+        "Le club de Brest a battu Nantes samedi soir au terme d'un match disputé sous une pluie battante.",
+        "Des chercheurs de Grenoble ont annoncé jeudi la découverte d'une nouvelle espèce de coléoptère.",
+    ]
+    seen_during: list[int] = []
+    generations: list[int] = []
+
+    def docs():
+        for k, text in enumerate(texts):
+            if k == 4:  # two batches of two are stored by now: their events must be there
+                reader = Store.reader(db)
+                seen_during.append(len(reader.events()))
+                generations.append(reader.grouping_generation())
+                reader.close()
+            yield _raw(f"{k}.txt", text)
+
+    pipe = Pipeline(Store(db), embedder="hashing", batch_size=2)
+    result = pipe.run_documents(docs())
+    assert seen_during == [4] and generations[0] >= 2
+    final = Store(db)
+    assert len(final.events()) == result.events == 5 and len(final.stories()) == result.stories
+    assert sorted(final.memberships()) == sorted(d.id for d in (_raw(f"{k}.txt", t) for k, t in enumerate(texts)))
+    before = final.grouping_generation()
+    assert pipe.run_documents([]).events == 5 and Store(db).grouping_generation() == before  # nothing new, nothing written
