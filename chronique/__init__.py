@@ -13,6 +13,7 @@ from .pipeline import Pipeline, RunResult
 from .records import Article, Event, Failure, Mention, RawDocument, Story, SummarySentence, TimeExpression
 from .report import build_report
 from .represent import EMBEDDERS, get_embedder, register_embedder
+from .settings import Settings, load_settings
 from .store import Store
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Pipeline",
     "RawDocument",
     "RunResult",
+    "Settings",
     "Store",
     "StoreError",
     "Story",
@@ -39,6 +41,7 @@ __all__ = [
     "find_disagreements",
     "find_duplicates",
     "get_embedder",
+    "load_settings",
     "pair_features",
     "pair_score",
     "register_embedder",

