@@ -391,6 +391,9 @@ class EventClusterer:
         self.entity_df_: Counter[str] = Counter()
         self.term_df_: Counter[str] = Counter()
         self._weights: tuple[dict[str, float], dict[str, float], dict[str, float]] | None = None
+        self._blocks: dict[str, set[str]] = {}  # block key -> ids of the articles that have it
+        self._vectors = np.zeros((0, 0), np.float32)  # embeddings by row (spare rows at the end), in arrival order
+        self._vector_ids: list[str] = []  # the article of each used row
 
     @property
     def model_(self) -> PairModel:
@@ -436,6 +439,17 @@ class EventClusterer:
         self.entity_df_.update(r.entities.keys())
         self.term_df_.update(r.lexical.keys())
         self._weights = None  # the rarity weights change with the set
+        # the candidate indexes grow with the articles, so that a batch is not made to rebuild them over the store
+        for k in _block_keys(r):
+            self._blocks.setdefault(k, set()).add(r.article_id)
+        if r.embedding.size and r.embedding.size == (self._vectors.shape[1] if self._vectors.size else r.embedding.size):
+            if len(self._vector_ids) == len(self._vectors):
+                grown = np.zeros((max(64, 2 * len(self._vectors)), r.embedding.size), np.float32)  # doubling: amortised O(1)
+                if self._vector_ids:
+                    grown[: len(self._vector_ids)] = self._vectors[: len(self._vector_ids)]
+                self._vectors = grown
+            self._vectors[len(self._vector_ids)] = r.embedding
+            self._vector_ids.append(r.article_id)
 
     def load(self, reps: list[Representation], members: dict[str, list[str]]) -> EventClusterer:
         """Restore a fitted state: stored representations and event memberships.
@@ -508,9 +522,18 @@ class EventClusterer:
         for _, k, n in sorted(claims):
             if n not in names and k not in names.values():
                 names[n] = k
+        taken = set(self.members_) | set(names.values())
         for n, (is_old, _, members) in enumerate(merged):
-            if not is_old:
-                self.members_[names.get(n, f"ev-{min(members)}")] = sorted(members)
+            if is_old:
+                continue
+            if n not in names:
+                # named after its smallest member whose name is free: a reopened event's id may be the name its
+                # first member gave it, and that member may now sit in another group
+                free = [f"ev-{a}" for a in sorted(members) if f"ev-{a}" not in taken]
+                free += [f"ev-{min(members)}-{k}" for k in range(2, 3 + len(taken))]  # every member's name taken
+                names[n] = next(name for name in free if name not in taken)
+                taken.add(names[n])
+            self.members_[names[n]] = sorted(members)
         self.members_ = dict(sorted(self.members_.items()))
         self.labels_ = {a: k for k, m in self.members_.items() for a in m}
 
@@ -528,19 +551,14 @@ class EventClusterer:
 
     def _candidates(self, new: list[Representation]) -> dict[str, set[str]]:
         """For each new article, the articles worth scoring against it."""
-        index: dict[str, set[str]] = {}
-        for aid, r in self.reps_.items():
-            for k in _block_keys(r):
-                index.setdefault(k, set()).add(aid)
-        out = {r.article_id: set().union(*(index[k] for k in _block_keys(r))) for r in new}
-        with_emb = [a for a, r in self.reps_.items() if r.embedding.size]
-        if with_emb and self.neighbours:
-            matrix = np.stack([self.reps_[a].embedding for a in with_emb])
+        out = {r.article_id: set().union(*(self._blocks[k] for k in _block_keys(r))) for r in new}
+        if self._vector_ids and self.neighbours:
+            matrix = self._vectors[: len(self._vector_ids)]
             for r in new:
                 if r.embedding.size == matrix.shape[1]:
                     sims = matrix @ r.embedding
                     top = np.argsort(-sims, kind="stable")[: self.neighbours + 1]
-                    out[r.article_id] |= {with_emb[i] for i in top}
+                    out[r.article_id] |= {self._vector_ids[i] for i in top}
         for aid, cands in out.items():
             cands.discard(aid)
         return out

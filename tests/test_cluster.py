@@ -172,3 +172,12 @@ def test_a_report_naming_the_day_of_the_others_event_is_not_pulled_apart_by_its_
     assert model.logit(near) == model.logit(dict(near, date_gap=0.0)) > model.logit(far)
     b.days = frozenset({"2024-05-20"})  # another day of that month says nothing
     assert pair_features(a, b)["names_other_day"] == 0.0
+
+
+def test_regrouped_events_keep_every_member_under_distinct_ids() -> None:
+    c = EventClusterer()
+    c.members_ = {"ev-a": ["a", "b", "c"], "ev-z": ["z"]}
+    # "ev-a" was reopened and split: b and c keep its id (most of its members), a alone must not take it again
+    c._relabel([(True, "ev-z", ["z"]), (False, "g1", ["b", "c"]), (False, "g2", ["a"])], {"ev-a": ["a", "b", "c"]})
+    assert c.members_ == {"ev-a": ["b", "c"], "ev-a-2": ["a"], "ev-z": ["z"]}
+    assert c.labels_ == {"a": "ev-a-2", "b": "ev-a", "c": "ev-a", "z": "ev-z"}
