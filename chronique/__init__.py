@@ -10,6 +10,7 @@ from .cluster import EventClusterer, find_duplicates, pair_features, pair_score
 from .disagreements import Disagreement, find_disagreements
 from .errors import ChroniqueError, ConfigError, InputError, ModelError, StoreError
 from .pipeline import Pipeline, RunResult
+from .provenance import event_provenance, outlet_of
 from .records import Article, Event, Failure, Mention, RawDocument, Story, SummarySentence, TimeExpression
 from .report import build_report
 from .represent import EMBEDDERS, get_embedder, register_embedder
@@ -38,10 +39,12 @@ __all__ = [
     "SummarySentence",
     "TimeExpression",
     "build_report",
+    "event_provenance",
     "find_disagreements",
     "find_duplicates",
     "get_embedder",
     "load_settings",
+    "outlet_of",
     "pair_features",
     "pair_score",
     "register_embedder",

@@ -10,6 +10,9 @@ from rich.markup import escape
 from rich.text import Text
 
 from .disagreements import event_disagreements, language_note, to_json
+from .provenance import event_provenance, outlet_json, outlet_of
+from .provenance import to_json as provenance_json
+from .records import Article
 from .store import Store
 
 __all__ = ["build_report", "print_report", "printable"]
@@ -44,7 +47,9 @@ def build_report(store: Store) -> dict[str, Any]:
         summary, summary_sentences, entities, articles`` (each article ``id, source, title, published,
         language, duplicate_of``) and ``disagreements`` (the facts its reports give differently, see
         :func:`chronique.disagreements.to_json`; computed at read time from the stored texts) with
-        ``disagreements_note`` (which reports' figures were not read, else ""); each story
+        ``disagreements_note`` (which reports' figures were not read, else ""), and ``provenance`` (first
+        report, outlets, copies and who is cited, see :func:`chronique.provenance.to_json`); each article
+        also has its ``outlet`` (``name, domain, url, found``); each story
         with ``id, title, events`` (event ids in date order).
     """
     names = store.entity_names()
@@ -71,17 +76,25 @@ def build_report(store: Store) -> dict[str, Any]:
                         "published": a.published,
                         "language": a.language,
                         "duplicate_of": a.duplicate_of,
+                        "outlet": outlet_json(outlet_of(a)),
                     }
                     for a in members
                 ],
                 "story": ev.story_id,
                 "disagreements": [to_json(d) for d in event_disagreements(members)],
                 "disagreements_note": language_note(members),
+                "provenance": _provenance(store, members),
             }
         )
     stories = [{"id": s.id, "title": s.title, "events": s.event_ids} for s in store.stories()]
     stories.sort(key=lambda s: _latest(s, events), reverse=True)
     return {"events": events, "stories": stories}
+
+
+def _provenance(store: Store, members: list[Article]) -> dict[str, Any]:
+    """An event's provenance (see :mod:`chronique.provenance`), read from its members with their mentions."""
+    full = [store.article(a.id) or a for a in members]
+    return provenance_json(event_provenance(full))
 
 
 def _latest(story: dict[str, Any], events: list[dict[str, Any]]) -> str:
@@ -121,11 +134,23 @@ def print_report(report: dict[str, Any], console: Console, only: set[str] | None
                 scale = ", scale" if d["scale"] else ""
                 _print(console, f"  [dim]reports disagree on {_esc(d['measure'])}:[/] {_esc(sides)} [dim]({d['verdict']}{scale})[/]")
             _print(console, f"  [dim]sources ({len(ev['articles'])}):[/]")
+            first = ev.get("provenance", {}).get("first_report")
             for a in ev["articles"]:
                 copy = " [dim](copy)[/]" if a["duplicate_of"] else ""
+                mark = " [dim](first report)[/]" if a["id"] == first else ""
                 pub = a["published"] or "no date"
-                _print(console, f"    - {_esc(a['source'])} {_esc('[' + (a['language'] or '?') + ', ' + pub + ']')}{copy}")
+                where = a["outlet"]["name"] if a.get("outlet") else a["source"]
+                _print(console, f"    - {_esc(where)} {_esc('[' + (a['language'] or '?') + ', ' + pub + ']')}{copy}{mark}")
+            _print_cited(console, ev.get("provenance", {}).get("cited", []))
         console.print()
+
+
+def _print_cited(console: Console, cited: list[dict[str, Any]], limit: int = 5) -> None:
+    """One line naming the parties the event's reports cite most, with how many reports and sentences."""
+    if cited:
+        parts = [f"{c['name']} ({c['kind']}, {c['reports']} report{'s' * (c['reports'] > 1)})" for c in cited[:limit]]
+        more = f", +{len(cited) - limit} more" if len(cited) > limit else ""
+        _print(console, "  [dim]cited:[/] " + _esc(", ".join(parts) + more))
 
 
 def _print(console: Console, markup: str) -> None:

@@ -11,7 +11,7 @@ PUBLIC = {
     "EMBEDDERS", "Article", "ChroniqueError", "ConfigError", "Disagreement", "Event", "EventClusterer", "Failure",
     "InputError", "Mention", "ModelError", "Pipeline", "RawDocument", "RunResult", "Settings", "Store", "StoreError",
     "Story", "SummarySentence", "TimeExpression", "build_report", "find_disagreements", "find_duplicates",
-    "get_embedder", "load_settings", "pair_features", "pair_score", "register_embedder",
+    "get_embedder", "load_settings", "pair_features", "pair_score", "register_embedder", "event_provenance", "outlet_of",
 }  # fmt: skip
 
 

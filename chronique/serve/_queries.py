@@ -19,11 +19,14 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..cluster import EventClusterer
 from ..disagreements import find_disagreements, language_note, to_json
+from ..provenance import event_provenance, outlet_json, outlet_of
+from ..provenance import to_json as provenance_json
 from ..records import Article
 from ..store import Store
 from ._explain import Explainer
@@ -286,6 +289,7 @@ def event_detail(store: Store, event_id: str, explainer: Explainer) -> EventDeta
         sources,
         explain(store, [s.article.id for s in sources], explainer),
         *_disagreements(store, [s.article.id for s in sources]),
+        _provenance(store, [m.id for m in members]),
     )
 
 
@@ -296,6 +300,13 @@ def _disagreements(store: Store, report_ids: list[str]) -> tuple[list[Disagreeme
     for d in map(to_json, find_disagreements(reports)):
         views.append(DisagreementView(**{**d, "claims": [ClaimView(**c) for c in d["claims"]]}))
     return views, language_note(reports)
+
+
+def _provenance(store: Store, member_ids: list[str]) -> dict[str, Any]:
+    """The event's first report, outlets, copies and who its reports cite, read from the stored texts."""
+    members = [a for a in map(store.article, member_ids) if a is not None]
+    # The order of `chronique report` (publication date, then source), so that a tie for first report falls alike.
+    return provenance_json(event_provenance(sorted(members, key=lambda a: (a.published or "", a.source))))
 
 
 def _sources(store: Store, members: list[ArticleRef]) -> list[Source]:
@@ -389,6 +400,7 @@ def article_detail(store: Store, article_id: str) -> ArticleDetail | None:
         art.notes,
         _mention_views(art, names),
         [TimeView(t.start, t.end, t.text, t.value, t.granularity) for t in art.times],
+        outlet_json(outlet_of(art)),
     )
 
 

@@ -6,12 +6,14 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from ..provenance import Outlet, outlet_of
 from ._views import ArticleDetail, EventBrief
 
 __all__ = ["Mark", "Segment", "Tick", "Timeline", "environment", "isolate_bidi", "paragraphs", "timeline"]
@@ -125,9 +127,14 @@ def query_url(path: str, **params: Any) -> str:
     return f"{path}?{urlencode(kept)}" if kept else path
 
 
-def source_name(site: str | None, source: str) -> str:
-    """How a report's origin is named in lists: its site, else the input's file name (not its whole path)."""
-    return site or source.replace("\\", "/").rsplit("/", 1)[-1]
+def source_name(site: str | None, source: str, url: str | None = None) -> str:
+    """How a report's origin is named in lists: its outlet (see :func:`chronique.provenance.outlet_of`), never a path."""
+    return outlet_of(SimpleNamespace(site=site, source=source, url=url)).name
+
+
+def outlet(ref: Any) -> Outlet:
+    """The outlet of an article ref or detail (anything with ``source``, ``site`` and ``url``), for the templates."""
+    return outlet_of(ref)
 
 
 def safe_href(url: str | None) -> str | None:
@@ -188,6 +195,7 @@ def environment() -> Environment:
         query_url=query_url,
         safe_href=safe_href,
         source_name=source_name,
+        outlet=outlet,
         date_range=date_range,
         timeline=timeline,
         paragraphs=paragraphs,

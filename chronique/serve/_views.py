@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "ArticleDetail",
@@ -206,6 +207,7 @@ class EventDetail:
     explanation: Explanation
     disagreements: list[DisagreementView] = field(default_factory=list)  # computed at read time from the texts
     disagreements_note: str = ""  # which reports' figures were not read (languages other than French and English)
+    provenance: dict[str, Any] = field(default_factory=dict)  # first report, outlets, copies, who is cited (read time)
 
 
 @dataclass(slots=True)
@@ -256,6 +258,7 @@ class ArticleDetail:
     notes: list[str]
     mentions: list[MentionView]
     times: list[TimeView]
+    outlet: dict[str, Any] = field(default_factory=dict)  # where it was published: name, domain, url, how found
 
 
 @dataclass(slots=True)
