@@ -152,6 +152,26 @@ def test_reader_goes_from_home_to_story_event_article(page: object, site: dict, 
     assert page.errors == []
 
 
+def test_event_page_shows_outlets_first_report_and_who_is_cited(page: object, site: dict, examples_report: dict) -> None:
+    event = next(
+        e for e in examples_report["events"] if any(a["source"].endswith("05_bce-nouvelle-baisse-septembre.txt") for a in e["articles"])
+    )
+    page.goto(site["url"] + f"/events/{event['id']}")
+    wire = page.locator('ol.sources a.outlet[href^="https://wire.example.org/"]')
+    assert wire.inner_text() == "Continental Wire Service" and wire.get_attribute("rel") == "noopener noreferrer nofollow"
+    assert page.locator("ol.sources strong.first").count() == 1
+    cited = page.locator("section.cited")
+    assert cited.get_by_role("heading", name="Who is cited").is_visible()
+    moll = cited.locator("li.card", has_text="Henrik Moll")
+    assert "rates strategist at Nordbrook Securities" in moll.inner_text()
+    sentence = moll.locator("blockquote").first
+    assert not sentence.is_visible()
+    moll.locator("summary").click()
+    assert "carbon copy of June" in sentence.inner_text() and sentence.is_visible()
+    _shot(page, "10-event-provenance")
+    assert page.errors == []
+
+
 def test_search_from_the_header_box(page: object, site: dict) -> None:
     page.goto(site["url"] + "/stories/nope")
     assert "Not found" in page.locator("h1").inner_text()
