@@ -125,7 +125,16 @@ def test_ctrl_c_stops_the_loop_cleanly(tmp_path: Path) -> None:
         "--settle",
         "0",
     ]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    # A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored across exec: under a
+    # CI started with `&` the watch would never see Ctrl-C. The test is about chronique, so the child starts with
+    # SIGINT at its default, as in a terminal.
+    proc = subprocess.Popen(
+        cmd,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         assert proc.stderr is not None
         assert "watching" in proc.stderr.readline()  # the loop has started
