@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
+from .contacts import build_contacts, print_contacts
 from .errors import ChroniqueError, ConfigError, InputError
 from .ingest import DEFAULT_MAX_BYTES, IngestStats
 from .report import build_report, print_report, printable
@@ -336,6 +337,21 @@ def report(
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
         print_report(data, _out())
+
+
+@app.command()
+@_fatal_errors
+def contacts(
+    names: list[str] = typer.Argument(None, help="One party (its lines) or two (the line between them); all lines when none."),
+    db: Path = typer.Option(Path("chronique.db"), help="SQLite store."),
+    fmt: Format = typer.Option(Format.text, "--format"),
+) -> None:
+    """Who talked to whom: the dated contacts, attempts, refusals and standing lines between parties."""
+    data = build_contacts(_existing(db), names or [])
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_contacts(data, _out())
 
 
 def _existing(db: Path) -> Store:

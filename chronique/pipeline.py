@@ -41,6 +41,7 @@ from .engine import Engine, get_engine
 from .entities import EntityExtractor
 from .errors import ConfigError, ModelError, StoreError
 from .ingest import DEFAULT_MAX_BYTES, IngestStats, read_inputs
+from .interactions import InteractionExtractor, rename_parties
 from .language import detect_languages
 from .records import Article, Event, Failure, RawDocument, Story
 from .represent import Embedder, Representation, embedding_text, entity_profile, get_embedder, minhash, represent
@@ -104,6 +105,12 @@ def _named_embedder(name: str) -> Embedder:
 def _tagger(routes: tuple[tuple[str, str], ...], default_model: str, batch_size: int) -> _Tagger:
     """A tagger, built once per process (its spaCy models are loaded on first use, then kept)."""
     return _Tagger(batch_size=batch_size, routes=dict(routes), default_model=default_model)
+
+
+@functools.lru_cache(maxsize=1)
+def _interaction_extractor() -> InteractionExtractor:
+    """The interactions stage, one per process (its spaCy parsers are loaded on first use, then kept)."""
+    return InteractionExtractor()
 
 
 _POOLS = threading.local()
@@ -181,6 +188,7 @@ class AnalysisStage:
         try:
             date_articles(originals)
             tagger.partial_fit(originals)
+            _interaction_extractor().transform(originals)
         finally:
             vectors = embedding.result()  # never leave the thread running (and its error is raised here)
         return list(zip(originals, represent(originals, embedder, vectors, signatures), strict=True))
@@ -444,10 +452,15 @@ class Pipeline:
 
     def _learn_names(self, articles: list[Article]) -> None:
         """Learn the batch's full names, then resolve its surnames against every name seen (as ``partial_fit`` does)."""
+        before = {art.id: [m.entity_id for m in art.mentions] for art in articles}
         for art in articles:
             self.extractor._learn(art)
         for art in articles:
             self.extractor._resolve_surnames(art)
+        for art in articles:  # the interactions' parties follow their mentions to the names the corpus resolved
+            pairs = {(old, m.entity_id) for old, m in zip(before[art.id], art.mentions, strict=True) if old != m.entity_id}
+            olds = Counter(old for old, _ in pairs)
+            rename_parties(art.interactions, {old: new for old, new in pairs if olds[old] == 1})
 
     def _mark_duplicates(self, articles: list[Article], signatures: dict[str, MinHash]) -> dict[str, str]:
         """Set ``duplicate_of`` on near-copies (of stored or earlier articles); return copy id -> original id."""
@@ -520,6 +533,7 @@ class Pipeline:
             date_penalty=s.date_penalty,
             date_bonus=s.date_bonus,
             weekday_penalty=s.date_weekday_penalty,
+            polarity_penalty=s.event_polarity_penalty,
         )
         return EventClusterer(s.event_threshold, model, s.event_neighbours, s.event_reopen)
 

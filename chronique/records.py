@@ -10,6 +10,7 @@ __all__ = [
     "Article",
     "Event",
     "Failure",
+    "Interaction",
     "Mention",
     "RawDocument",
     "Story",
@@ -83,6 +84,33 @@ class TimeExpression:
 
 
 @dataclass(slots=True)
+class Interaction:
+    """Who did what to whom, as one sentence of an article reports it (see :mod:`chronique.interactions`).
+
+    Parties are canonical entity ids (``PER:…``, ``ORG:…``, ``LOC:<alpha-3>``). ``polarity`` is one of
+    ``happened``, ``not`` (did not happen), ``attempted`` (tried or requested), ``refused`` and ``planned``.
+    """
+
+    article_id: str
+    start: int  # the sentence's span in the article's cleaned text
+    end: int
+    sentence: str
+    action: str  # consult, statement, appeal, agree, aid, threaten, protest, coerce, fight, channel
+    verb: str  # the word that carries it, as written
+    actors: list[str]
+    targets: list[str]
+    polarity: str = "happened"
+    channel: str | None = None  # phone, video, meeting, letter, statement, hotline
+    initiator: str | None = None
+    date: str | None = None  # ISO day or month ("2022-03")
+    date_text: str = ""  # what the date rests on ("le 18 février", "the article's date")
+    place: str | None = None
+    duration: str | None = None
+    detail: str = ""  # of a standing channel: where it sits, who runs it, how it is used
+    sides: list[str] = field(default_factory=list)  # the parties and the countries they stand for
+
+
+@dataclass(slots=True)
 class Article:
     """A cleaned, analysed article."""
 
@@ -107,6 +135,7 @@ class Article:
     notes: list[str] = field(default_factory=list)  # degraded analyses, said plainly
     mentions: list[Mention] = field(default_factory=list)
     times: list[TimeExpression] = field(default_factory=list)
+    interactions: list[Interaction] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -295,6 +295,7 @@ class Representation:
     embedding: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     weekday: int | None = None  # the event's weekday when its date is unknown (see dates.event_weekday)
     days: frozenset[str] = frozenset()  # the calendar days the text names (ISO), resolved by the dates stage
+    interaction: str | None = None  # the main interaction: "action|polarity|side,side..." (see interaction_key)
 
 
 def tokens(text: str) -> list[str]:
@@ -454,6 +455,21 @@ def represent(
                 vec,
                 event_weekday(art),
                 named_days(art),
+                interaction_key(art),
             )
         )
     return reps
+
+
+def interaction_key(art: Article) -> str | None:
+    """The article's main interaction as ``action|polarity|sides`` (sides sorted), or None.
+
+    Reports whose main interactions share action and sides but differ in polarity (one call happened,
+    one did not) are different situations; the clusterer reads this key to keep them apart.
+    """
+    from .interactions import main_interaction
+
+    main = main_interaction(art.interactions)
+    if main is None:
+        return None
+    return f"{main.action}|{main.polarity}|{','.join(sorted(set(main.sides)))}"

