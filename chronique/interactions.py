@@ -95,7 +95,8 @@ def _prefilter(language: str) -> re.Pattern[str]:
     """A cheap test that a sentence may hold a trigger: the stems of the language's trigger lemmas."""
     lex = _lexicon()
     stems = {w[: max(4, len(w) - 3)] for w in lex["triggers"][language]} | {p.split()[0] for p in lex["standing"]}
-    return re.compile("|".join(sorted(map(re.escape, stems), key=len, reverse=True)), re.I)
+    stems |= set(lex["forms"].get(language, []))  # irregular forms the stems miss ("spoke", "met", "reçu")
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, stems), key=len, reverse=True)) + ")", re.I)
 
 
 @dataclass(slots=True)

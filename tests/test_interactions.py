@@ -1,0 +1,147 @@
+"""Interactions (who did what to whom, with polarity) and contact lines, on real spaCy models."""
+
+from __future__ import annotations
+
+import pytest
+
+from chronique.contacts import build_contacts, contact_lines
+from chronique.entities import EntityExtractor, skeleton
+from chronique.interactions import InteractionExtractor, main_interaction, rename_parties
+from chronique.records import Article, Interaction
+
+pytestmark = pytest.mark.slow  # loads spaCy's parsers
+
+
+def _id(name: str) -> str:
+    return f"PER:{skeleton(name)}"
+
+
+def _read(text: str, language: str, title: str = "") -> list[Interaction]:
+    art = Article("a1", "test", "text", title, text, published="2024-03-05", event_date="2024-03-05", language=language)
+    EntityExtractor().partial_fit([art])
+    InteractionExtractor().transform([art])
+    return art.interactions
+
+
+def _only(found: list[Interaction], action: str = "consult") -> Interaction:
+    hits = [i for i in found if i.action == action]
+    assert len(hits) == 1, found
+    return hits[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "polarity"),
+    [
+        ("Le président Alain Moreau s'est entretenu mardi avec le chancelier Karl Weber.", "happened"),
+        ("Le président Alain Moreau n'a pas parlé au chancelier Karl Weber depuis janvier.", "not"),
+        ("Le chancelier Karl Weber a refusé de rencontrer le président Alain Moreau.", "refused"),
+        ("Le président Alain Moreau a tenté de joindre le chancelier Karl Weber, en vain.", "attempted"),
+        ("Le président Alain Moreau rencontrera le chancelier Karl Weber à Genève.", "planned"),
+    ],
+)
+def test_french_polarity(text: str, polarity: str) -> None:
+    inter = _only(_read(text, "fr"))
+    assert inter.polarity == polarity
+    assert {*inter.actors, *inter.targets} == {_id("Alain Moreau"), _id("Karl Weber")}
+
+
+@pytest.mark.parametrize(
+    ("text", "polarity"),
+    [
+        ("President John Miller spoke with Chancellor Karl Weber on Tuesday.", "happened"),
+        ("President John Miller has not spoken to Chancellor Karl Weber since January.", "not"),
+        ("Chancellor Karl Weber declined to meet President John Miller.", "refused"),
+        ("President John Miller tried to reach Chancellor Karl Weber, without success.", "attempted"),
+        ("President John Miller will meet Chancellor Karl Weber in Geneva.", "planned"),
+    ],
+)
+def test_english_polarity(text: str, polarity: str) -> None:
+    inter = _only(_read(text, "en"))
+    assert inter.polarity == polarity
+    assert {*inter.actors, *inter.targets} == {_id("John Miller"), _id("Karl Weber")}
+
+
+def test_channel_initiator_duration_and_counterpart() -> None:
+    text = (
+        "La ministre française des Armées, Claire Dubois, a eu un appel téléphonique avec son homologue italien, "
+        "Marco Bianchi. L'appel, demandé par Claire Dubois, a duré environ une heure."
+    )
+    inter = _only(_read(text, "fr"))
+    assert (inter.channel, inter.initiator, inter.polarity) == ("phone", _id("Claire Dubois"), "happened")
+    assert inter.duration and "une heure" in inter.duration
+    assert {*inter.actors, *inter.targets} == {_id("Claire Dubois"), _id("Marco Bianchi")}
+
+
+def test_first_since_names_the_earlier_contact() -> None:
+    text = "Le président Alain Moreau a parlé vendredi avec le chancelier Karl Weber, pour la première fois depuis le 3 février."
+    dates = sorted(i.date for i in _read(text, "fr") if i.action == "consult")
+    assert dates[0] == "2024-02-03"
+
+
+def test_other_languages_say_they_are_not_read() -> None:
+    art = Article("a2", "t", "text", "", "Il presidente ha parlato con il cancelliere.", language="it")
+    InteractionExtractor().transform([art])
+    assert art.interactions == [] and any("interactions" in n for n in art.notes)
+
+
+def test_main_interaction_prefers_the_headline() -> None:
+    body = Interaction("a", 10, 50, "s", "consult", "met", ["PER:a"], ["PER:b"], sides=["PER:a", "PER:b"])
+    title = Interaction("a", -1, -1, "t", "consult", "spoke", ["PER:a"], ["PER:c"], "not", sides=["PER:a", "PER:c"])
+    assert main_interaction([body, title]) is title
+    assert main_interaction([]) is None
+
+
+def test_rename_parties_follows_resolved_names() -> None:
+    inter = Interaction("a", 0, 5, "s", "consult", "met", ["PER:austin"], ["PER:shoigu"], initiator="PER:austin")
+    rename_parties([inter], {"PER:austin": "PER:loid austin"})
+    assert inter.actors == ["PER:loid austin"] and inter.initiator == "PER:loid austin"
+
+
+def test_contact_lines_merge_reports_and_order_by_date() -> None:
+    found = [
+        Interaction("r1", 0, 9, "one", "consult", "called", ["PER:a"], ["PER:b"], date="2024-03-05", channel="phone"),
+        Interaction("r2", 0, 9, "two", "consult", "spoke", ["PER:b"], ["PER:a"], date="2024-03-05", duration="an hour"),
+        Interaction("r2", 0, 9, "old", "consult", "spoke", ["PER:a", "PER:b"], [], date="2024-01-02"),
+        Interaction("r3", 0, 9, "no", "consult", "engage", ["PER:b"], ["PER:a"], "refused", date="2024-02"),
+    ]
+    (line,) = contact_lines(found, {"PER:a": ("PER", "Ann"), "PER:b": ("PER", "Bob")})
+    assert [(i.date, i.kind) for i in line.items] == [("2024-01-02", "contact"), ("2024-02", "refusal"), ("2024-03-05", "contact")]
+    call = line.items[-1]
+    assert (call.channel, call.duration, len(call.evidence)) == ("phone", "an hour", 2)
+    assert line.items[1].summary == "Bob declined to speak with Ann"
+
+
+def _line(data: dict, a: str, b: str) -> list[dict]:
+    lines = [ln for ln in data["lines"] if {a, b} == {n.split()[-1] for n in ln["names"]}]
+    assert lines, [ln["names"] for ln in data["lines"]]
+    return [i for ln in lines for i in ln["items"]]
+
+
+def test_seed_contact_lines(seeds_report: dict) -> None:
+    data = build_contacts(seeds_report["_store"])
+    austin = _line(data, "Austin", "Choïgou")
+    assert any(i["date"] == "2022-02-18" and i["kind"] == "contact" for i in austin)
+    assert any(i["date"].startswith("2022-03") and i["kind"] == "refusal" for i in austin)
+    assert any(i["date"].startswith("2022-03") and i["kind"] == "attempt" for i in austin)
+    call = [i for i in austin if i["date"] == "2022-05-13" and i["kind"] == "contact"]
+    assert any(i["initiator"] == "Lloyd Austin" and "heure" in (i["duration"] or "") for i in call)
+    milley = _line(data, "Milley", "Gerasimov")
+    assert any(i["date"] == "2022-02-11" and i["kind"] == "contact" for i in milley)
+    assert any(i["kind"] == "refusal" for i in milley)
+    biden = _line(data, "Biden", "Poutine")
+    assert any(i["date"] == "2021-12-30" and i["channel"] == "phone" and i["initiator"] == "Vladimir Poutine" for i in biden)
+    assert any(i["date"] < "2021-12-30" and "approximate" in i["date_text"] for i in biden)
+    assert any(i["date"] == "2022-05-13" and i["kind"] == "contact" for i in _line(data, "Scholz", "Poutine"))
+    line = [ln for ln in data["lines"] if set(ln["parties"]) == {"LOC:USA", "LOC:RUS"}][0]
+    channel = next(i for i in line["items"] if i["kind"] == "channel")
+    assert "Commandement européen" in channel["detail"] and "Tod Wolters" in channel["detail"]
+    assert "quotidiennement" in channel["detail"]
+    assert all(ev["sentence"] and ev["article"] for ln in data["lines"] for i in ln["items"] for ev in i["evidence"])
+
+
+def test_contacts_filter_by_name(seeds_report: dict) -> None:
+    data = build_contacts(seeds_report["_store"], ["Shoigu"])
+    assert data["lines"] and all(any("Choïgou" in n for n in ln["names"]) for ln in data["lines"])
+    pair = build_contacts(seeds_report["_store"], ["Biden", "Putin"])
+    assert {tuple(sorted(ln["names"])) for ln in pair["lines"]} == {("Joe Biden", "Vladimir Poutine")}
+    assert build_contacts(seeds_report["_store"], ["Nobody Known"]) == {"lines": []}
