@@ -132,7 +132,7 @@ def test_seed_contact_lines(seeds_report: dict) -> None:
     assert any(i["date"] == "2021-12-30" and i["channel"] == "phone" and i["initiator"] == "Vladimir Poutine" for i in biden)
     assert any(i["date"] < "2021-12-30" and "approximate" in i["date_text"] for i in biden)
     assert any(i["date"] == "2022-05-13" and i["kind"] == "contact" for i in _line(data, "Scholz", "Poutine"))
-    line = [ln for ln in data["lines"] if set(ln["parties"]) == {"LOC:USA", "LOC:RUS"}][0]
+    line = next(ln for ln in data["lines"] if set(ln["parties"]) == {"LOC:USA", "LOC:RUS"})
     channel = next(i for i in line["items"] if i["kind"] == "channel")
     assert "Commandement européen" in channel["detail"] and "Tod Wolters" in channel["detail"]
     assert "quotidiennement" in channel["detail"]
