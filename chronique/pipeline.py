@@ -330,6 +330,7 @@ class Pipeline:
         if window:
             self._process_window(window, result)
         self._update_events_locked(result)
+        self.store.save_entity_names(self._names_of(self.extractor.labels_))  # display names settle over the run
         return result
 
     def _update_events_locked(self, result: RunResult) -> None:
@@ -518,7 +519,9 @@ class Pipeline:
         new_stories = [s for i, s in stories.items() if g.stories.get(i) != s]
         removed, removed_stories = g.events.keys() - g.clusterer.members_.keys(), g.stories.keys() - stories.keys()
         if write or removed or new_stories or removed_stories:  # nothing changed: no write, and no reload by others
-            g.generation = self.store.update_grouping(write, removed, new_stories, removed_stories, self._entity_names())
+            # only the names the written events show; the run's end saves every name it learned once
+            names = self._names_of({i for e in write for i in e.entities})
+            g.generation = self.store.update_grouping(write, removed, new_stories, removed_stories, names)
         g.events, g.stories = {e.id: e for e in events}, stories
         if result is not None:
             result.events, result.stories = len(events), len(stories)
@@ -555,15 +558,13 @@ class Pipeline:
         generation = self.store.grouping_generation()
         return _Grouping(generation, clusterer, {e.id: e for e in self.store.events()}, {s.id: s for s in self.store.stories()}, copies)
 
-    def _entity_names(self, articles: list[Article] | None = None) -> dict[str, tuple[str, str]]:
-        """(label, display name) of every entity the articles name (None: every entity stored or learned)."""
-        if articles is not None:
-            idents = {m.entity_id for a in articles for m in a.mentions}
-            return {i: (self.extractor.labels_.get(i, i.split(":", 1)[0]), self.extractor.display_name(i)) for i in sorted(idents)}
-        names = dict(self.store.entity_names())
-        for ident, label in self.extractor.labels_.items():
-            names[ident] = (label, self.extractor.display_name(ident))
-        return names
+    def _names_of(self, idents: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """(label, display name) of some entities, as this run knows them."""
+        return {i: (self.extractor.labels_.get(i, i.split(":", 1)[0]), self.extractor.display_name(i)) for i in sorted(idents)}
+
+    def _entity_names(self, articles: list[Article]) -> dict[str, tuple[str, str]]:
+        """(label, display name) of every entity the articles name."""
+        return self._names_of({m.entity_id for a in articles for m in a.mentions})
 
 
 _FATAL = (ModelError, StoreError, ConfigError)  # errors of the run itself, not of one input

@@ -489,6 +489,12 @@ class Store:
             db.execute("INSERT INTO stories VALUES (?,?,?)", (st.id, st.title, json.dumps(st.event_ids)))
         db.executemany("INSERT OR REPLACE INTO entities VALUES (?,?,?)", [(k, label, name) for k, (label, name) in entity_names.items()])
 
+    def save_entity_names(self, entity_names: dict[str, tuple[str, str]]) -> None:
+        """Add or replace entity names (label, display name), without touching the grouping."""
+        with self.transaction() as db:
+            rows = [(k, label, name) for k, (label, name) in entity_names.items()]
+            db.executemany("INSERT OR REPLACE INTO entities VALUES (?,?,?)", rows)
+
     @staticmethod
     def _bump_generation(db: sqlite3.Connection) -> int:
         """Count one more change of the grouping (inside a transaction) and return the count."""
