@@ -133,7 +133,10 @@ def _summary(inter: Interaction, a: str, b: str, directed: bool, names: dict[str
         text = f"{x} and {y} are to meet" if inter.polarity == "planned" else f"{x} tried to reach {y}"
     elif kind == "contact":
         verb = _VERBS.get(inter.channel, "spoke")
-        text = f"{x} and {y} had not spoken" if inter.polarity == "not" else f"{x} and {y} {verb}"
+        if inter.polarity == "not":
+            text = f"{x} and {y} did not meet" if inter.channel == "meeting" else f"{x} and {y} had not spoken"
+        else:
+            text = f"{x} and {y} {verb}"
     else:
         text = f"{x} → {y}: {inter.action} ({inter.verb})" if directed else f"{x}, {y}: {inter.action} ({inter.verb})"
     return text

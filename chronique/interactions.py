@@ -660,6 +660,8 @@ def _polarity(doc, i: int, lo: int, hi: int) -> str:
     lemmas = {t.lemma_.casefold() for t in before}
     if lemmas & set(lex["refusal"]):
         return "refused"
+    if lemmas & set(lex["cancel"]) or "called off" in doc[max(lo, i - 8) : i].text.casefold():
+        return "not"  # a meeting put off or cancelled did not happen
     near = [t.lower_ for t in doc[max(lo, i - 4) : min(hi, i + 3)]]
     if any(w in lex["negation"] for w in near) and not ("ne" not in near and "n'" not in near and "n’" not in near and "pas" in near[5:]):
         return "not"

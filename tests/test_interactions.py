@@ -145,3 +145,12 @@ def test_contacts_filter_by_name(seeds_report: dict) -> None:
     pair = build_contacts(seeds_report["_store"], ["Biden", "Putin"])
     assert {tuple(sorted(ln["names"])) for ln in pair["lines"]} == {("Joe Biden", "Vladimir Poutine")}
     assert build_contacts(seeds_report["_store"], ["Nobody Known"]) == {"lines": []}
+
+
+def test_demo_contact_history(examples_report: dict) -> None:
+    data = build_contacts(examples_report["_store"], ["Blinken", "Wang Yi"])
+    items = [(i["date"], i["kind"], i["polarity"]) for ln in data["lines"] for i in ln["items"]]
+    assert ("2023-02-03", "contact", "not") in items  # the Beijing meeting put off after the balloon
+    assert ("2023-02-18", "contact", "happened") in items  # Munich
+    assert ("2023-06-19", "contact", "happened") in items  # Beijing
+    assert [d for d, _, p in items if p == "happened"] == sorted(d for d, _, p in items if p == "happened")

@@ -92,6 +92,8 @@ def test_demo_corpus_grouping(examples_report: dict, expected: dict) -> None:
     assert june != sept
     story = {e["id"]: e["story"] for e in examples_report["events"]}
     assert story[june] == story[sept]
+    blinken = [pred[f] for f in ("28_blinken-reporte-pekin.txt", "29_blinken-wang-munich.txt", "30_blinken-pekin-juin.txt")]
+    assert len(set(blinken)) == 3 and len({story[e] for e in blinken}) == 1  # put off, met, met again: one line
     copy = next(a for e in examples_report["events"] for a in e["articles"] if a["source"].endswith("16_greve-ratp-repris.txt"))
     assert copy["duplicate_of"] is not None
 
