@@ -26,6 +26,7 @@ Other languages are not read: their articles say so in their notes.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
@@ -205,23 +206,35 @@ def _candidates(art: Article, lang: str) -> list[tuple[int, int, str]]:
     out = []
     if art.title and pre.search(art.title):
         out.append((*_TITLE, art.title))
-    starts = sorted(m.start for m in art.mentions)
+    starts = sorted((m.start, m.entity_id) for m in art.mentions if _party_id(m.entity_id))
     for start, end, s in _sentences(art.text):
-        if pre.search(s) and (_has_mention(starts, start, end) or _demonym_in(s)):
+        if pre.search(s) and _parties_in(starts, start, end) + _role_words(s) >= 2:
             out.append((start, end, s))
     return out
 
 
-def _has_mention(starts: list[int], start: int, end: int) -> bool:
-    import bisect
+def _party_id(ident: str) -> bool:
+    """Whether an entity can be a party: a person, an organisation, a country or a capital (not a river or a region)."""
+    if ident.startswith(("PER:", "ORG:")):
+        return True
+    return ident.startswith("LOC:") and ((len(ident) == 7 and ident[4:].isupper()) or ident in _capitals())
 
-    k = bisect.bisect_left(starts, start)
-    return k < len(starts) and starts[k] < end
+
+def _parties_in(starts: list[tuple[int, str]], start: int, end: int) -> int:
+    """How many party mentions a sentence holds (counting a repeated one once)."""
+    k = bisect.bisect_left(starts, (start, ""))
+    found = set()
+    while k < len(starts) and starts[k][0] < end:
+        found.add(starts[k][1])
+        k += 1
+    return len(found)
 
 
-def _demonym_in(sentence: str) -> bool:
+def _role_words(sentence: str) -> int:
+    """Words that stand for a party without naming it: demonyms ("russe"), counterparts ("homologue")."""
+    lex = _lexicon()
     words = set(re.findall(r"[\w.-]+", sentence.casefold()))
-    return bool(words & _lexicon()["demonyms"].keys())
+    return len(words & lex["demonyms"].keys()) + len(words & set(lex["counterpart"]))
 
 
 def _article_interactions(art: Article, lang: str, parsed: list) -> list[Interaction]:
@@ -315,7 +328,7 @@ def _units(art: Article, doc, start: int, spelled: dict[str, str], roles: _Roles
     units = [
         _Unit(i, j, _capital_country(ident))
         for i, j, ident, label in mentions
-        if label in ("PER", "ORG", "LOC") and not _is_place(doc, i, ident) and not _modifier(doc, i)
+        if _party_id(ident) and not _is_place(doc, i, ident) and not _modifier(doc, i) and not _dateline(doc, i)
     ]
     heads = set(lex["titles"]) | set(lex["counterpart"]) | set(lex["generic"])
     last_person = ""
@@ -389,6 +402,12 @@ def _capital_country(ident: str) -> str:
     return _capitals().get(ident, ident) if ident.startswith("LOC:gn") else ident
 
 
+def _dateline(doc, i: int) -> bool:
+    """A name in the dateline that opens a wire story ("BERLIN (AP) -"): where and who filed, not a party."""
+    dash = next((t.i for t in doc[: min(len(doc), 8)] if t.text in ("-", "—", "–")), None)
+    return dash is not None and i < dash
+
+
 def _modifier(doc, i: int) -> bool:
     """A name that qualifies a thing, not a party: "l'invasion de l'Ukraine", "les tensions entre la Russie et…"."""
     lex = _lexicon()
@@ -408,6 +427,8 @@ def _modifier(doc, i: int) -> bool:
         | set(lex["triggers"].get("fr", {}))
         | set(lex["triggers"].get("en", {}))
     )
+    if noun.pos_ == "PROPN" and doc[k + 1].lower_ in ("of", "de", "d'", "d’", "du"):
+        return True  # "President Xi Jinping of China": the person's country, not a second party
     return noun.pos_ == "NOUN" and noun.lower_ not in keep and noun.lemma_.casefold() not in keep
 
 
@@ -558,7 +579,7 @@ def _sentence_interactions(art: Article, lang: str, doc, start: int, end: int, u
         if action != "channel":
             channel = channel or _channel_word(doc[lo:hi].text)
         for actors, targets in pairs:
-            if not _enough(actors, targets, action, polarity):
+            if not _enough(actors, targets, "channel" if action == "channel" else doc[i].lemma_.casefold(), polarity):
                 continue
             out.append(Interaction(art.id, start, end, doc.text, action, doc[i].text, actors, targets, polarity, channel))
             out[-1].place = _place(doc, lo, hi, art, start)
@@ -567,12 +588,12 @@ def _sentence_interactions(art: Article, lang: str, doc, start: int, end: int, u
     return out
 
 
-def _enough(actors: list[str], targets: list[str], action: str, polarity: str) -> bool:
-    """An interaction needs two sides (several actors only for a mutual action: "X et Y se sont parlé"),
+def _enough(actors: list[str], targets: list[str], verb: str, polarity: str) -> bool:
+    """An interaction needs two sides (several actors only for a reciprocal verb: "X et Y se sont parlé"),
     or one side that refused (whom it refused is found later)."""
     if not actors:
         return False
-    mutual = action in ("consult", "agree", "channel") and len(set(actors)) > 1
+    mutual = verb in _lexicon()["reciprocal"] and len(set(actors)) > 1
     return bool(targets) or mutual or polarity == "refused"
 
 

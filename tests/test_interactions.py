@@ -51,7 +51,7 @@ def test_french_polarity(text: str, polarity: str) -> None:
         ("President John Miller spoke with Chancellor Karl Weber on Tuesday.", "happened"),
         ("President John Miller has not spoken to Chancellor Karl Weber since January.", "not"),
         ("Chancellor Karl Weber declined to meet President John Miller.", "refused"),
-        ("President John Miller tried to reach Chancellor Karl Weber, without success.", "attempted"),
+        ("President John Miller tried to call Chancellor Karl Weber, without success.", "attempted"),
         ("President John Miller will meet Chancellor Karl Weber in Geneva.", "planned"),
     ],
 )
