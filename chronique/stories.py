@@ -70,7 +70,7 @@ def link_stories(
             # A stored story that a changed event links to is taken apart and regrouped with it, as one run over
             # everything would group it: otherwise the grouping would depend on the order in which events arrive.
             changed = changed | reopened
-            scores = _link_scores(events, clusterer, changed, sample, common, max_gap_days, decay)
+            scores = _link_scores(events, clusterer, changed, sample, common, max_gap_days, decay, known=scores)
         return _average_stories(events, scores, threshold, changed, absent=None if linkage == "scored" else 0.0)
     parent = {e.id: e.id for e in events}
 
@@ -163,16 +163,28 @@ def _candidate_pairs(
 
 
 def _link_scores(
-    events: list[Event], clusterer: EventClusterer, changed: set[str] | None, sample: int, common: int, max_gap_days: int, decay: float
+    events: list[Event],
+    clusterer: EventClusterer,
+    changed: set[str] | None,
+    sample: int,
+    common: int,
+    max_gap_days: int,
+    decay: float,
+    known: dict[tuple[str, str], float] | None = None,
 ) -> dict[tuple[str, str], float]:
-    """:func:`_link` of every candidate pair of events within ``max_gap_days``, keyed (smaller id, larger id)."""
+    """:func:`_link` of every candidate pair of events within ``max_gap_days``, keyed (smaller id, larger id).
+
+    ``known`` holds pairs scored already (before stories were reopened): only the pairs they lack are scored.
+    """
     scores: dict[tuple[str, str], float] = {}
+    known = known or {}
     for a, b in _candidate_pairs(events, clusterer, changed, sample, common):
         if (_gap_days(a.date, b.date) or 0) > max_gap_days:
             continue
-        score = _link(a, b, clusterer, sample, decay)
+        key = (a.id, b.id) if a.id < b.id else (b.id, a.id)
+        score = known[key] if key in known else _link(a, b, clusterer, sample, decay)
         if score is not None:
-            scores[(a.id, b.id) if a.id < b.id else (b.id, a.id)] = score
+            scores[key] = score
     return scores
 
 
