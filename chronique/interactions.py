@@ -39,7 +39,17 @@ from importlib import resources
 from .errors import ModelError
 from .records import Article, Interaction
 
-__all__ = ["PARSERS", "POLARITIES", "InteractionExtractor", "main_interaction", "register_parser", "rename_parties", "sides"]
+__all__ = [
+    "PARSERS",
+    "POLARITIES",
+    "InteractionExtractor",
+    "event_interaction",
+    "interaction_json",
+    "main_interaction",
+    "register_parser",
+    "rename_parties",
+    "sides",
+]
 
 POLARITIES = ("happened", "not", "attempted", "refused", "planned")
 PARSERS: dict[str, Callable[[], object]] = {}
@@ -893,6 +903,46 @@ def _day(iso: str):
 
     d = date.fromisoformat(iso if len(iso) == 10 else f"{iso[:7]}-01")
     return datetime(d.year, d.month, d.day)
+
+
+def event_interaction(by_article: dict[str, list[Interaction]]) -> Interaction | None:
+    """An event's main interaction: the one most of its reports share (their main interactions' commonest
+    action and sides), as the earliest report states it.
+
+    Args:
+        by_article: each member report's interactions, in report order.
+
+    Returns:
+        The interaction, or None when no report has one.
+    """
+    mains = [m for m in (main_interaction(found) for found in by_article.values()) if m is not None]
+    if not mains:
+        return None
+    keys = Counter((m.action, frozenset(m.sides)) for m in mains)
+    best = max(keys.values())
+    return next(m for m in mains if keys[(m.action, frozenset(m.sides))] == best)
+
+
+def interaction_json(inter: Interaction | None, names: dict[str, tuple[str, str]]) -> dict | None:
+    """An interaction as the JSON outputs give it: ``actors, action, targets, polarity, channel, initiator, date``
+    (parties as ``{"id", "name"}``), plus the ``sentence`` it rests on and its ``article``."""
+    if inter is None:
+        return None
+
+    def party(ident: str | None) -> dict | None:
+        return None if ident is None else {"id": ident, "name": names.get(ident, ("", ident.split(":", 1)[-1]))[1]}
+
+    return {
+        "actors": [party(a) for a in inter.actors],
+        "action": inter.action,
+        "targets": [party(t) for t in inter.targets],
+        "polarity": inter.polarity,
+        "channel": inter.channel,
+        "initiator": party(inter.initiator),
+        "date": inter.date,
+        "sentence": inter.sentence,
+        "article": inter.article_id,
+    }
 
 
 def main_interaction(interactions: list[Interaction]) -> Interaction | None:

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from .disagreements import event_disagreements, language_note, to_json
+from .interactions import event_interaction, interaction_json
 from .provenance import event_provenance, outlet_json, outlet_of
 from .provenance import to_json as provenance_json
 from .records import Article
@@ -49,7 +50,8 @@ def build_report(store: Store) -> dict[str, Any]:
         :func:`chronique.disagreements.to_json`; computed at read time from the stored texts) with
         ``disagreements_note`` (which reports' figures were not read, else ""), and ``provenance`` (first
         report, outlets, copies and who is cited, see :func:`chronique.provenance.to_json`); each article
-        also has its ``outlet`` (``name, domain, url, found``); each story
+        also has its ``outlet`` (``name, domain, url, found``), and ``interaction``, the main interaction most of its
+        reports share (:func:`chronique.interactions.interaction_json`, None when they report none); each story
         with ``id, title, events`` (event ids in date order).
     """
     names = store.entity_names()
@@ -84,11 +86,21 @@ def build_report(store: Store) -> dict[str, Any]:
                 "disagreements": [to_json(d) for d in event_disagreements(members)],
                 "disagreements_note": language_note(members),
                 "provenance": _provenance(store, members),
+                "interaction": interaction_json(event_interaction(_interactions(store, members)), names),
             }
         )
     stories = [{"id": s.id, "title": s.title, "events": s.event_ids} for s in store.stories()]
     stories.sort(key=lambda s: _latest(s, events), reverse=True)
     return {"events": events, "stories": stories}
+
+
+def _interactions(store: Store, members: list[Article]) -> dict[str, list]:
+    """Each member's stored interactions (copies share their original's), in report order."""
+    found = store.interactions(a.duplicate_of or a.id for a in members)
+    out: dict[str, list] = {a.duplicate_of or a.id: [] for a in members}
+    for inter in found:
+        out[inter.article_id].append(inter)
+    return out
 
 
 def _provenance(store: Store, members: list[Article]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from chronique.contacts import build_contacts, contact_lines
 from chronique.entities import EntityExtractor, skeleton
 from chronique.interactions import InteractionExtractor, main_interaction, rename_parties
 from chronique.records import Article, Interaction
+from tests.conftest import seed_name
 
 pytestmark = pytest.mark.slow  # loads spaCy's parsers
 
@@ -154,3 +155,14 @@ def test_demo_contact_history(examples_report: dict) -> None:
     assert ("2023-02-18", "contact", "happened") in items  # Munich
     assert ("2023-06-19", "contact", "happened") in items  # Beijing
     assert [d for d, _, p in items if p == "happened"] == sorted(d for d, _, p in items if p == "happened")
+
+
+def test_report_gives_each_event_its_main_interaction(seeds_report: dict) -> None:
+    by_seed = {seed_name(a["source"]): e for e in seeds_report["events"] for a in e["articles"]}
+    call, apart = by_seed["000"]["interaction"], by_seed["003"]["interaction"]
+    assert (call["action"], call["polarity"], call["date"]) == ("consult", "happened", "2022-05-13")
+    assert {"id", "name"} <= call["actors"][0].keys() and call["sentence"]
+    assert (apart["action"], apart["polarity"]) == ("consult", "not")
+    biden = by_seed["004"]["interaction"]
+    assert {p["name"] for p in biden["actors"] + biden["targets"]} == {"Joe Biden", "Vladimir Poutine"}
+    assert biden["initiator"]["name"] == "Vladimir Poutine"
