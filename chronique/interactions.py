@@ -344,7 +344,10 @@ def _units(art: Article, doc, start: int, spelled: dict[str, str], roles: _Roles
     last_person = ""
     k = 0
     while k < len(doc):
-        if k in covered or doc[k].lower_ not in heads:
+        ordinal = doc[k].lower_ in ("premier", "première", "prime") and (
+            k + 1 >= len(doc) or doc[k + 1].lower_ not in ("ministre", "minister")
+        )
+        if k in covered or doc[k].lower_ not in heads or ordinal:  # "son premier appel" is no Premier ministre
             k += 1
             continue
         i, j = _phrase(doc, k, covered)
@@ -459,9 +462,10 @@ def _phrase(doc, k: int, covered: set[int]) -> tuple[int, int]:
     while i > 0 and doc[i - 1].lower_ in lex["demonyms"] and i - 1 not in covered:
         i -= 1
     j = k + 1
+    triggers = set(lex["triggers"].get("fr", {})) | set(lex["triggers"].get("en", {}))
     while j < len(doc) and j - k <= 6 and j not in covered:
         t = doc[j]
-        if t.pos_ in ("VERB", "AUX", "PUNCT", "SCONJ", "CCONJ", "PRON", "NUM") and t.text != "-":
+        if (t.pos_ in ("VERB", "AUX", "PUNCT", "SCONJ", "CCONJ", "PRON", "NUM") and t.text != "-") or t.lemma_.casefold() in triggers:
             break
         j += 1
     while j > k + 1 and doc[j - 1].pos_ in ("ADP", "DET"):
@@ -486,7 +490,7 @@ def _group(words: list[str]) -> str | None:
 def _learn_role(roles: _Roles, person: str, nation: str | None, group: str | None, words: list[str], lex: dict) -> None:
     if nation and person not in roles.nation:
         roles.nation[person] = nation
-    if group and person not in roles.group:
+    if group and not roles.group.get(person):
         roles.group[person] = group
     if group is None and set(words) & set(lex["counterpart"]):
         roles.group.setdefault(person, "")  # filled from the actor it is the counterpart of
