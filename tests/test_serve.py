@@ -136,6 +136,21 @@ def test_entity_spellings_and_events(seeds: TestClient) -> None:
     assert seeds.get("/api/entities/PER:nobody at all").status_code == 404
 
 
+def test_events_and_stories_place_their_countries_and_cities_on_a_map(seeds: TestClient, seeds_report: dict) -> None:
+    places = {}
+    for event in seeds_report["events"]:
+        ev = seeds.get(f"/api/events/{event['id']}").json()
+        assert {p["id"] for p in ev["places"]} <= {e["id"] for e in ev["entities"] if e["type"] == "LOC"}
+        assert all(set(p) == {"id", "name", "kind", "lat", "lon"} and -90 <= p["lat"] <= 90 for p in ev["places"])
+        page = seeds.get(f"/events/{event['id']}").text
+        assert ('id="h-where"' in page) == ('<svg class="place-map"' in page) == bool(ev["places"])
+        places.update((p["id"], p) for p in ev["places"])
+    russia = places["LOC:RUS"]
+    assert russia["kind"] == "country" and 50 < russia["lat"] < 70 and 30 < russia["lon"] < 140
+    for story in seeds_report["stories"]:
+        assert {p["id"] for p in seeds.get(f"/api/stories/{story['id']}").json()["places"]} <= set(places)
+
+
 # -- search -----------------------------------------------------------------------------------------------
 def test_full_text_search_groups_hits_by_event(examples: TestClient) -> None:
     res = examples.get("/api/search", params={"q": "Lagarde", "mode": "words"}).json()

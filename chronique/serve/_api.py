@@ -83,7 +83,8 @@ def list_stories(
 
 @router.get("/stories/{story_id}", response_model=StoryDetail, summary="One story and its timeline")
 def get_story(store: StoreDep, story_id: str) -> StoryDetail:
-    """A story's events in date order (undated last): its timeline."""
+    """A story's events in date order (undated last): its timeline; and ``places``, the places its events name
+    that have coordinates (countries at a representative point, cities from GeoNames), most named first."""
     return _found(q.story_detail(store, story_id), "story", story_id)
 
 
@@ -105,7 +106,8 @@ def list_events(
 @router.get("/events/{event_id}", response_model=EventDetail, summary="One event: summary, sources, entities, dates, why")
 def get_event(request: Request, store: StoreDep, event_id: str) -> EventDetail:
     """An event with its date and evidence, summary sentences traced to articles, sources (copies folded in),
-    entities, and the explanation of why its articles are together (shared entities and pair signals)."""
+    entities, the explanation of why its articles are together (shared entities and pair signals), and ``places``:
+    the places among its entities that have coordinates (``id``, ``name``, ``kind``, ``lat``, ``lon``)."""
     return _found(q.event_detail(store, event_id, request.app.state.explainer), "event", event_id)
 
 

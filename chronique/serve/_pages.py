@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from ..store import Store
 from . import _queries as q
 from ._deps import read_store
+from ._map import place_map
 
 __all__ = ["render", "router"]
 
@@ -75,7 +76,8 @@ def home(
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 def story(request: Request, store: StoreDep, story_id: str) -> HTMLResponse:
     """A story: its timeline chart and its events in date order."""
-    return _detail(request, "story", story_id, q.story_detail(store, story_id))
+    found = q.story_detail(store, story_id)
+    return _detail(request, "story", story_id, found, where_map=place_map(found.places) if found else "")
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
@@ -88,7 +90,7 @@ def event(request: Request, store: StoreDep, event_id: str) -> HTMLResponse:
     for s in detail.sources:
         number.update(dict.fromkeys((c.id for c in s.copies), number[s.article.id]))
     carriers = [sorted({number[a] for a in line.articles if a in number}) for line in detail.summary]
-    return _detail(request, "event", event_id, detail, number=number, carriers=carriers)
+    return _detail(request, "event", event_id, detail, number=number, carriers=carriers, where_map=place_map(detail.places))
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..cluster import EventClusterer
 from ..disagreements import find_disagreements, language_note, to_json
+from ..places import locate
 from ..provenance import event_provenance, outlet_json, outlet_of
 from ..provenance import to_json as provenance_json
 from ..records import Article
@@ -46,6 +47,7 @@ from ._views import (
     Explanation,
     Fragment,
     MentionView,
+    PlaceView,
     SearchGroup,
     SearchHit,
     SearchResult,
@@ -231,8 +233,30 @@ def story_detail(store: Store, story_id: str) -> StoryDetail | None:
     row = store.db.execute("SELECT title, events FROM stories WHERE id = ?", (story_id,)).fetchone()
     if row is None:
         return None
-    briefs = event_briefs(store, ids=json.loads(row[1]))
-    return StoryDetail(story_id, row[0], _in_date_order(list(briefs.values())))
+    event_ids = json.loads(row[1])
+    briefs = event_briefs(store, ids=event_ids)
+    return StoryDetail(story_id, row[0], _in_date_order(list(briefs.values())), _story_places(store, event_ids))
+
+
+def _places(ids: list[str], names: dict[str, EntityRef]) -> list[PlaceView]:
+    """The places among entity ids that have coordinates, in the ids' order (the gazetteers name those the store does not)."""
+    known = {i: ref.name for i, ref in names.items() if ref.name != i.partition(":")[2]}
+    found = locate(ids, known, located_only=True)
+    return [PlaceView(p.id, p.name, p.kind, p.lat, p.lon) for p in found]  # type: ignore[arg-type]
+
+
+def _story_places(store: Store, event_ids: list[str]) -> list[PlaceView]:
+    """The places a story's events name, those named by most events first."""
+    if not event_ids:
+        return []
+    marks = ",".join("?" * len(event_ids))
+    counts: dict[str, int] = defaultdict(int)
+    for (entities,) in store.db.execute(f"SELECT entities FROM events WHERE id IN ({marks})", event_ids):
+        for eid in dict.fromkeys(json.loads(entities)):
+            if eid.startswith("LOC:"):
+                counts[eid] += 1
+    ids = sorted(counts, key=lambda i: -counts[i])  # stable: first named first among equals
+    return _places(ids, _names(store, ids))
 
 
 def _refs(store: Store, where: str, params: list[str] | tuple[str, ...]) -> list[ArticleRef]:
@@ -290,6 +314,7 @@ def event_detail(store: Store, event_id: str, explainer: Explainer) -> EventDeta
         explain(store, [s.article.id for s in sources], explainer),
         *_disagreements(store, [s.article.id for s in sources]),
         _provenance(store, [m.id for m in members]),
+        _places(ids, names),
     )
 
 

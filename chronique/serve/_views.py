@@ -21,6 +21,7 @@ __all__ = [
     "Fragment",
     "MentionView",
     "PairSignal",
+    "PlaceView",
     "PostResult",
     "PostedArticle",
     "SearchGroup",
@@ -100,12 +101,24 @@ class EventPage:
 
 
 @dataclass(slots=True)
+class PlaceView:
+    """A place an event or story names, with coordinates (see ``chronique.places``)."""
+
+    id: str
+    name: str
+    kind: str  # country, city or place
+    lat: float
+    lon: float
+
+
+@dataclass(slots=True)
 class StoryDetail:
-    """A story and its timeline: events in date order (unknown dates last)."""
+    """A story and its timeline: events in date order (unknown dates last), and the places they name."""
 
     id: str
     title: str
     events: list[EventBrief]
+    places: list[PlaceView] = field(default_factory=list)  # geocoded places, most named first
 
 
 @dataclass(slots=True)
@@ -208,6 +221,7 @@ class EventDetail:
     disagreements: list[DisagreementView] = field(default_factory=list)  # computed at read time from the texts
     disagreements_note: str = ""  # which reports' figures were not read (languages other than French and English)
     provenance: dict[str, Any] = field(default_factory=dict)  # first report, outlets, copies, who is cited (read time)
+    places: list[PlaceView] = field(default_factory=list)  # the geocoded places among its entities, most salient first
 
 
 @dataclass(slots=True)
