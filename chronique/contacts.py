@@ -36,6 +36,7 @@ class ContactItem:
     duration: str | None = None
     detail: str = ""
     date_text: str = ""
+    place: str | None = None  # where it happened, when a report says
     evidence: list[dict[str, str]] = field(default_factory=list)  # {"article", "sentence"}
 
 
@@ -110,6 +111,7 @@ def _merge(item: ContactItem, inter: Interaction) -> None:
     item.channel = item.channel or inter.channel
     item.initiator = item.initiator or inter.initiator
     item.duration = item.duration or inter.duration
+    item.place = item.place or inter.place
     for part in filter(None, inter.detail.split("; ")):
         if part not in item.detail:
             item.detail = "; ".join(filter(None, [item.detail, part]))

@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import StoreError
 from ..store import Store
-from . import _api, _pages
+from . import _api, _contacts, _pages
 from ._explain import Explainer
 from ._meaning import EmbeddingIndex
 from ._queries import SEARCH_SECONDS
@@ -113,7 +113,9 @@ def create_app(
     app.state.meaning = EmbeddingIndex(db_path, embedder)  # the stored embeddings, read once and kept in step
     app.state.allowed_hosts = LOOPBACK_NAMES | {_bare_host(h) for h in allowed_hosts}
     app.include_router(_api.router)
+    app.include_router(_contacts.api_router)
     app.include_router(_pages.router)
+    app.include_router(_contacts.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.middleware("http")(_check_host)  # added first, so it runs inside _security_headers: refusals get the headers too
     app.middleware("http")(_security_headers)
