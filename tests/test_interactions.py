@@ -166,3 +166,17 @@ def test_report_gives_each_event_its_main_interaction(seeds_report: dict) -> Non
     biden = by_seed["004"]["interaction"]
     assert {p["name"] for p in biden["actors"] + biden["targets"]} == {"Joe Biden", "Vladimir Poutine"}
     assert biden["initiator"]["name"] == "Vladimir Poutine"
+
+
+def test_event_page_and_api_show_the_main_interaction(seeds_report: dict) -> None:
+    from fastapi.testclient import TestClient
+
+    from chronique.serve import create_app
+
+    client = TestClient(create_app(seeds_report["_store"].path, token=""), base_url="http://127.0.0.1")
+    ev = next(e for e in seeds_report["events"] for a in e["articles"] if seed_name(a["source"]) == "003")
+    assert client.get(f"/api/events/{ev['id']}").json()["interaction"]["polarity"] == "not"
+    page = client.get(f"/events/{ev['id']}").text
+    assert "Who did what to whom" in page and "n’ont pas parlé" in page
+    line = page.split("their contact line")[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    assert client.get(line).status_code == 200

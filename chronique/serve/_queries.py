@@ -25,6 +25,7 @@ import numpy as np
 
 from ..cluster import EventClusterer
 from ..disagreements import find_disagreements, language_note, to_json
+from ..interactions import event_interaction, interaction_json
 from ..places import locate
 from ..provenance import event_provenance, outlet_json, outlet_of
 from ..provenance import to_json as provenance_json
@@ -315,7 +316,16 @@ def event_detail(store: Store, event_id: str, explainer: Explainer) -> EventDeta
         *_disagreements(store, [s.article.id for s in sources]),
         _provenance(store, [m.id for m in members]),
         _places(ids, names),
+        _interaction(store, [s.article.id for s in sources]),
     )
+
+
+def _interaction(store: Store, report_ids: list[str]) -> dict[str, Any] | None:
+    """The event's main interaction (the one most of its reports share), as the JSON outputs give it."""
+    found: dict[str, list] = {i: [] for i in report_ids}
+    for inter in store.interactions(report_ids):
+        found[inter.article_id].append(inter)
+    return interaction_json(event_interaction(found), store.entity_names())
 
 
 def _disagreements(store: Store, report_ids: list[str]) -> tuple[list[DisagreementView], str]:

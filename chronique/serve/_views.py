@@ -222,6 +222,7 @@ class EventDetail:
     disagreements_note: str = ""  # which reports' figures were not read (languages other than French and English)
     provenance: dict[str, Any] = field(default_factory=dict)  # first report, outlets, copies, who is cited (read time)
     places: list[PlaceView] = field(default_factory=list)  # the geocoded places among its entities, most salient first
+    interaction: dict[str, Any] | None = None  # the main interaction most of its reports share (interactions.interaction_json)
 
 
 @dataclass(slots=True)
