@@ -7,11 +7,12 @@ Example:
 """
 
 from .cluster import EventClusterer, find_duplicates, pair_features, pair_score
+from .contacts import build_contacts
 from .disagreements import Disagreement, find_disagreements
 from .errors import ChroniqueError, ConfigError, InputError, ModelError, StoreError
 from .pipeline import Pipeline, RunResult
 from .provenance import event_provenance, outlet_of
-from .records import Article, Event, Failure, Mention, RawDocument, Story, SummarySentence, TimeExpression
+from .records import Article, Event, Failure, Interaction, Mention, RawDocument, Story, SummarySentence, TimeExpression
 from .report import build_report
 from .represent import EMBEDDERS, get_embedder, register_embedder
 from .settings import Settings, load_settings
@@ -27,6 +28,7 @@ __all__ = [
     "EventClusterer",
     "Failure",
     "InputError",
+    "Interaction",
     "Mention",
     "ModelError",
     "Pipeline",
@@ -38,6 +40,7 @@ __all__ = [
     "Story",
     "SummarySentence",
     "TimeExpression",
+    "build_contacts",
     "build_report",
     "event_provenance",
     "find_disagreements",

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import os
 import threading
 from collections import Counter
@@ -44,7 +45,7 @@ from .ingest import DEFAULT_MAX_BYTES, IngestStats, read_inputs
 from .interactions import InteractionExtractor, rename_parties
 from .language import detect_languages
 from .records import Article, Event, Failure, RawDocument, Story
-from .represent import Embedder, Representation, embedding_text, entity_profile, get_embedder, minhash, represent
+from .represent import Embedder, Representation, embedding_text, entity_profile, get_embedder, interaction_key, minhash, represent
 from .settings import Settings
 from .store import Store
 from .stories import link_stories
@@ -307,6 +308,7 @@ class Pipeline:
 
     def run_documents(self, items: Iterable[RawDocument | Failure], progress: Callable[[int], None] | None = None) -> RunResult:
         """Like :meth:`run`, over documents already read (by :func:`read_inputs` or a loader)."""
+        self.backfill_interactions()
         result = RunResult()
         # the store holds the counts of every earlier run (this pipeline's included): start from them, not add them
         self.chrome.line_counts_ = Counter(self.store.chrome_counts())
@@ -332,6 +334,28 @@ class Pipeline:
         self._update_events_locked(result)
         self.store.save_entity_names(self._names_of(self.extractor.labels_))  # display names settle over the run
         return result
+
+    def backfill_interactions(self, batch: int = 64) -> int:
+        """Read the interactions of articles stored before the interactions stage existed (once per store).
+
+        A store written by an earlier version has articles without interactions; this reads them from the
+        stored texts, mentions and dates, so contact lines cover the whole store. Later runs skip it.
+
+        Returns:
+            How many stored articles were read.
+        """
+        if self.store.get_meta(_INTERACTIONS_META) == "1":
+            return 0
+        with self.store.exclusive():
+            ids = self.store.originals()
+            for k in range(0, len(ids), batch):
+                arts = [a for a in map(self.store.article, ids[k : k + batch]) if a is not None]
+                _interaction_extractor().transform(arts)
+                self.store.set_interactions(arts, {a.id: interaction_key(a) for a in arts})
+            self.store.set_meta(_INTERACTIONS_META, "1")
+        if ids:
+            logger.info("read the interactions of %d articles stored before the interactions stage", len(ids))
+        return len(ids)
 
     def _update_events_locked(self, result: RunResult) -> None:
         """:meth:`update_events` holding the store's writer lock (another writer's update must not be overwritten)."""
@@ -567,6 +591,8 @@ class Pipeline:
         return self._names_of({m.entity_id for a in articles for m in a.mentions})
 
 
+logger = logging.getLogger(__name__)
+_INTERACTIONS_META = "interactions"  # "1" once every stored article's interactions are read
 _FATAL = (ModelError, StoreError, ConfigError)  # errors of the run itself, not of one input
 
 

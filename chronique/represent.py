@@ -36,6 +36,7 @@ __all__ = [
     "combine",
     "default_threads",
     "get_embedder",
+    "interaction_key",
     "lexical_weights",
     "register_embedder",
     "represent",

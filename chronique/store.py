@@ -372,6 +372,27 @@ class Store:
             art.interactions = self.interactions([art.id])
         return art
 
+    def originals(self) -> list[str]:
+        """The ids of the stored articles that copy no other, in insertion order."""
+        return [r[0] for r in self.db.execute("SELECT id FROM articles WHERE duplicate_of IS NULL ORDER BY added_at, id")]
+
+    def set_interactions(self, articles: list[Article], keys: dict[str, str | None]) -> None:
+        """Replace stored articles' interactions and their representations' main-interaction keys, atomically.
+
+        Args:
+            articles: stored articles with their (re-)extracted ``interactions``.
+            keys: article id -> :func:`represent.interaction_key` of the article.
+        """
+        with self.transaction() as db:
+            cols = ",".join(_INTERACTION_COLS)
+            for art in articles:
+                db.execute("DELETE FROM interactions WHERE article_id = ?", (art.id,))
+                db.executemany(
+                    f"INSERT INTO interactions ({cols}) VALUES ({','.join('?' * len(_INTERACTION_COLS))})",
+                    [_interaction_row(i) for i in art.interactions],
+                )
+                db.execute("UPDATE representations SET interaction = ? WHERE article_id = ?", (keys.get(art.id), art.id))
+
     def interactions(self, article_ids: Iterable[str] | None = None) -> list[Interaction]:
         """The stored interactions of some articles (of every article by default), in article and text order."""
         sql = f"SELECT {','.join(_INTERACTION_COLS)} FROM interactions"

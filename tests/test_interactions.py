@@ -180,3 +180,32 @@ def test_event_page_and_api_show_the_main_interaction(seeds_report: dict) -> Non
     assert "Who did what to whom" in page and "n’ont pas parlé" in page
     line = page.split("their contact line")[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
     assert client.get(line).status_code == 200
+
+
+def test_a_store_from_before_the_stage_gets_its_interactions_once(seeds_report: dict, tmp_path) -> None:
+    import sqlite3
+
+    from chronique.pipeline import Pipeline
+    from chronique.store import Store
+
+    copy = tmp_path / "old.db"
+    with sqlite3.connect(seeds_report["_store"].path) as a, sqlite3.connect(copy) as b:
+        a.backup(b)
+    with sqlite3.connect(copy) as db:  # as an earlier version left it: no interactions, no mark
+        db.execute("DELETE FROM interactions")
+        db.execute("UPDATE representations SET interaction = NULL")
+        db.execute("DELETE FROM meta WHERE key = 'interactions'")
+    store = Store(copy)
+    assert build_contacts(store) == {"lines": []}
+    pipe = Pipeline(store, embedder="hashing")
+    assert pipe.backfill_interactions() == 5 and pipe.backfill_interactions() == 0
+
+    def items(data: dict) -> set[tuple]:
+        return {(tuple(ln["parties"]), i["date"], i["kind"]) for ln in data["lines"] for i in ln["items"]}
+
+    # read from the stored mentions (names already resolved), not as the run read them: nearly the same
+    again, first = items(build_contacts(store)), items(build_contacts(seeds_report["_store"]))
+    assert len(again & first) >= 0.8 * len(first), (again - first, first - again)
+    austin = ("PER:loid austin", "PER:sergi shoigu")
+    assert {(d, k) for p, d, k in first if p == austin} <= {(d, k) for p, d, k in again if p == austin}
+    assert sum(r.interaction is not None for r in store.representations()) == 5

@@ -12,6 +12,7 @@ PUBLIC = {
     "InputError", "Mention", "ModelError", "Pipeline", "RawDocument", "RunResult", "Settings", "Store", "StoreError",
     "Story", "SummarySentence", "TimeExpression", "build_report", "find_disagreements", "find_duplicates",
     "get_embedder", "load_settings", "pair_features", "pair_score", "register_embedder", "event_provenance", "outlet_of",
+    "Interaction", "build_contacts",
 }  # fmt: skip
 
 
