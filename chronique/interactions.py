@@ -517,8 +517,11 @@ def _triggers(doc, lang: str) -> list[tuple[int, str, str | None]]:
         action, channel = table[lemma]
         if action == "appeal" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ in ("par", "by"):
             continue  # "l'appel, demandé par Austin": who asked for a call, not an appeal
-        if lemma in ("appeler", "call") and t.i + 1 < len(doc) and doc[t.i + 1].lower_ in ("à", "au", "aux", "for"):
-            action, channel = "appeal", None  # "a appelé à un cessez-le-feu", "called for a ceasefire"
+        sense = _sense(doc, t, lemma)
+        if sense == "skip":
+            continue
+        if sense == "appeal":
+            action, channel = "appeal", None  # "a appelé à un cessez-le-feu", "called on Russia to…"
         found.append((t.i, action, channel))
     found.sort()
     out = []
@@ -528,6 +531,44 @@ def _triggers(doc, lang: str) -> list[tuple[int, str, str | None]]:
             continue  # "ont demandé ... de téléphoner": the cue qualifies the later trigger
         out.append((i, action, channel))
     return out
+
+
+def _sense(doc, t, lemma: str) -> str:
+    """Which sense an ambiguous trigger has here: ``appeal``, ``skip`` (not an interaction) or ``keep``.
+
+    "Appeler à", "call on/for" ask something (appeal); "X called it quits", "a company called…" name
+    things; "entretenir un partenariat" maintains, only "s'entretenir" talks; "s'engager" engages,
+    "engager 27 milliards" commits money; "speaking at a ceremony" talks to nobody.
+    """
+    after = [w.lower_ for w in doc[t.i + 1 : t.i + 5]]
+    reflexive = any(w.lower_ in ("s'", "s’", "se", "nous", "vous") for w in doc[max(0, t.i - 3) : t.i])
+    if lemma == "appeler":
+        return "appeal" if "à" in after or "au" in after[:1] or "aux" in after[:1] else "keep"
+    if lemma == "call":
+        if t.pos_ == "NOUN":
+            return "appeal" if after[:1] == ["for"] else "keep"
+        if after[:1] in (["on"], ["for"], ["upon"]):
+            return "appeal"
+        return "keep" if t.dep_ != "acl" and _names_a_party_next(doc, t.i) else "skip"  # not "called it quits"
+    if lemma in ("entretenir", "engager", "exprimer") and t.pos_ == "VERB":
+        return "keep" if reflexive else "skip"
+    if lemma in ("speak", "talk") and not {"with", "to"} & set(after[:3]) and "spoke" not in after:
+        return "keep" if any(w.lower_ in ("and",) for w in doc[max(0, t.i - 6) : t.i]) else "skip"
+    if lemma == "recevoir" and not any(w.pos_ in ("PROPN", "NOUN") for w in doc[t.i + 1 : t.i + 4]):
+        return "skip"
+    return "keep"
+
+
+def _names_a_party_next(doc, i: int) -> bool:
+    """Whether the words after token i start a person or a role ("Chancellor Weber", "his Russian counterpart")."""
+    lex = _lexicon()
+    roles = set(lex["titles"]) | set(lex["counterpart"]) | set(lex["demonyms"])
+    nxt = doc[i + 1 : i + 4]
+    if not nxt:
+        return False
+    if nxt[0].pos_ == "PROPN" or nxt[0].lower_ in roles:
+        return True
+    return nxt[0].pos_ in ("DET", "PRON") and len(nxt) > 1 and nxt[1].lower_ in roles
 
 
 def _breaks(doc) -> list[int]:
@@ -581,9 +622,16 @@ def _sentence_interactions(art: Article, lang: str, doc, start: int, end: int, u
         right = _in_subtree(doc, i, [u for u in units if i < u.i < hi and u.i not in sources])
         if left and doc[i].pos_ == "VERB" and any(t.lower_ in ("et", "and") for t in doc[left[-1].j : i]):
             left = []  # "s'est entretenu avec Poutine et a exhorté…": Poutine is not who exhorted
-        actors_u = _subject(doc, i, units) or left
-        if not actors_u and right and doc[i].pos_ == "NOUN":
-            actors_u, right = _genitive(doc, i, right)
+        if doc[i].pos_ == "NOUN" and action != "channel" and doc[i].lemma_.casefold() in _lexicon()["nouns"]:
+            # a noun's parties: whoever holds it ("ont eu une conversation"), or "la rencontre de X avec Y",
+            # "entre X et Y"; not any name before it ("en marge d'une réunion", "à l'issue d'une réunion")
+            actors_u = _holder(doc, i, units)
+            if actors_u and all(u in left for u in actors_u):
+                actors_u = left  # "Biden et son homologue Poutine ont entamé un appel": a coordination the parse split
+            if not actors_u and right:
+                actors_u, right = _genitive(doc, i, right)
+        else:
+            actors_u = _subject(doc, i, units) or left
         joined = n and not any(triggers[n - 1][0] < b < i for b in breaks)
         actor_ids = [u.party for u in actors_u if u.party] or (previous if joined else [])
         previous = actor_ids
@@ -641,6 +689,14 @@ def _subject(doc, i: int, units: list[_Unit]) -> list[_Unit]:
                 if found:
                     return found
     return []
+
+
+def _holder(doc, i: int, units: list[_Unit]) -> list[_Unit]:
+    """The units in the subject of the verb a noun trigger is the object of ("les États-Unis tiennent des pourparlers")."""
+    t = doc[i]
+    if t.dep_ not in ("obj", "dobj", "nsubj", "nsubj:pass", "attr") or t.head.pos_ not in ("VERB", "AUX"):
+        return []
+    return _subject(doc, t.head.i, units)
 
 
 def _genitive(doc, i: int, right: list[_Unit]) -> tuple[list[_Unit], list[_Unit]]:
