@@ -15,8 +15,8 @@ not pass for agreement.
 An event reported in several languages is summarised in one: the language most of its reports use
 (the summary would otherwise switch language midway); reports in other languages still count for
 what is covered and are credited with what they carry. Each sentence names every article that
-carries it (a close sentence, or a near-paraphrase in any language), so a reader can trace it to its
-sources.
+carries it (a close sentence, or, with an embedder, its translation: across languages, the sentences
+of two reports that are each other's best match), so a reader can trace it to its sources.
 """
 
 from __future__ import annotations
@@ -138,10 +138,11 @@ def event_summary(
     units = _units(members)
     lang = summary_voice(members)[0].language
     lexical = [lexical_weights(u.text, u.language) for u in units]
-    sim = _similarity(units, lexical, embedder if len(members) > 1 else None)
+    sim, aligned = _similarity(units, lexical, embedder if len(members) > 1 else None)
     picked = _select(units, sim, lang, max_words, redundancy)
     picked.sort(key=lambda i: (units[i].pos, units[i].article))
-    return [SummarySentence(units[i].text, _carriers(i, units, lexical, sim, members, copies or {}, redundancy)) for i in picked]
+    close = (sim > redundancy) | aligned
+    return [SummarySentence(units[i].text, _carriers(i, units, lexical, close, members, copies or {}, redundancy)) for i in picked]
 
 
 def _units(members: list[Article]) -> list[_Unit]:
@@ -153,13 +154,41 @@ def _units(members: list[Article]) -> list[_Unit]:
     return out
 
 
-def _similarity(units: list[_Unit], lexical: list[dict[str, float]], embedder: Embedder | None) -> np.ndarray:
-    """Closeness of every pair of sentences: the larger of the lexical cosine and the rescaled embedding cosine."""
+def _similarity(units: list[_Unit], lexical: list[dict[str, float]], embedder: Embedder | None) -> tuple[np.ndarray, np.ndarray]:
+    """Closeness of every pair of sentences (the larger of the lexical cosine and the rescaled embedding cosine),
+    and which pairs of sentences in different languages are each other's translation (see :func:`_aligned`)."""
     sim = _lexical_matrix(lexical)
+    aligned = np.zeros(sim.shape, bool)
     if embedder is not None and units:
-        sim = np.maximum(sim, _rescaled(units, sentence_vectors(embedder, [u.text for u in units])))
+        rescaled = _rescaled(units, sentence_vectors(embedder, [u.text for u in units]))
+        sim, aligned = np.maximum(sim, rescaled), _aligned(units, rescaled)
     np.fill_diagonal(sim, 1.0)
-    return sim
+    return sim, aligned
+
+
+def _aligned(units: list[_Unit], rescaled: np.ndarray) -> np.ndarray:
+    """Pairs of sentences of two reports in different languages that are each other's best match, above typical.
+
+    Wording cannot tell that a sentence and its translation say the same thing, and a small multilingual
+    encoder rarely puts them as close as two paraphrases in one language (a translation of a figure often
+    sits halfway between the pair's typical cosine and identity), so across languages a sentence is
+    carried by the sentence of another report that it matches best and that matches it best in turn (the
+    mutual-nearest-neighbour rule of bitext alignment), when that match is above the pair's typical cosine.
+    """
+    out = np.zeros(rescaled.shape, bool)
+    report = np.array([u.article for u in units])
+    lang = {u.article: u.language for u in units}
+    for a in sorted(lang):
+        for b in sorted(lang):
+            if lang[a] == lang[b]:
+                continue
+            rows, cols = np.flatnonzero(report == a), np.flatnonzero(report == b)
+            block = rescaled[np.ix_(rows, cols)]
+            best_col, best_row = block.argmax(axis=1), block.argmax(axis=0)
+            for r, c in enumerate(best_col):
+                if best_row[c] == r and block[r, c] > 0.0:
+                    out[rows[r], cols[c]] = True
+    return out
 
 
 def _lexical_matrix(vectors: list[dict[str, float]]) -> np.ndarray:
@@ -219,16 +248,19 @@ def _carriers(
     i: int,
     units: list[_Unit],
     lexical: list[dict[str, float]],
-    sim: np.ndarray,
+    close: np.ndarray,
     members: list[Article],
     copies: dict[str, list[str]],
     threshold: float,
 ) -> list[str]:
-    """The articles (and their copies) holding a sentence close to sentence ``i``, in any of their sentences."""
-    close = {units[j].article for j in np.flatnonzero(sim[i] > threshold)} | {units[i].article}
+    """The articles (and their copies) holding a sentence close to sentence ``i``, in any of their sentences.
+
+    ``close`` marks the pairs of first sentences that say the same thing; later sentences are compared by wording.
+    """
+    close_to = {units[j].article for j in np.flatnonzero(close[i])} | {units[i].article}
     out = []
     for k, a in enumerate(members):
-        if k in close or any(
+        if k in close_to or any(
             _cosine(lexical[i], lexical_weights(s, a.language)) > threshold for s in split_sentences(a.text)[SENTENCES_PER_REPORT:]
         ):
             out += [a.id, *copies.get(a.id, [])]

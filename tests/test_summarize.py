@@ -155,3 +155,33 @@ def test_sentences_are_embedded_once() -> None:
     again = sentence_vectors(embedder, ["Une enquête est ouverte."])
     assert embedder.calls == [["Un ferry s'est échoué.", "Une enquête est ouverte."]]
     assert first.shape == (3, 5) and np.array_equal(again[0], first[2])
+
+
+class _LooseTranslations:
+    """A test embedder that puts a sentence and its translation only loosely close, as a small encoder does."""
+
+    name, dim = "loose", 5
+    _AXES: ClassVar[dict[str, list[float]]] = {
+        "moteur": [1, 0, 0, 0, 0],
+        "motor": [0.35, 0, 0.94, 0, 0],  # cosine 0.35 with its French original: well under a paraphrase
+        "enquête": [0, 1, 0, 0, 0],
+        "passagers": [0, 0, 0, 1, 0],
+        "weather": [0, 0, 0, 0, 1],
+    }
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.array([next(v for k, v in self._AXES.items() if k in t) for t in texts], np.float32)
+
+
+def test_a_translation_is_credited_when_the_two_sentences_are_each_others_best_match() -> None:
+    texts = {
+        "f0": ("fr", "Le moteur du navire est tombé en panne au large. Une enquête a été ouverte par la gendarmerie maritime."),
+        "f1": ("fr", "Les passagers ont attendu trois heures sur le pont avant le remorquage."),
+        "e0": ("en", "The ship's motor broke down at sea. The weather stayed calm all afternoon."),
+    }
+    arts = [Article(i, i, "text", "", t, language=lang) for i, (lang, t) in texts.items()]
+    credited = {s.text.split()[1]: s.article_ids for s in event_summary(arts, max_words=100, embedder=_LooseTranslations())}
+    assert credited["moteur"] == ["e0", "f0"]  # its translation's best match, and the other way round
+    assert credited["enquête"] == ["f0"] and credited["passagers"] == ["f1"]  # same language: only closeness counts
+    wording_only = {s.text.split()[1]: s.article_ids for s in event_summary(arts, max_words=100)}
+    assert wording_only["moteur"] == ["f0"]
