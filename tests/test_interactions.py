@@ -209,3 +209,21 @@ def test_a_store_from_before_the_stage_gets_its_interactions_once(seeds_report: 
     austin = ("PER:loid austin", "PER:sergi shoigu")
     assert {(d, k) for p, d, k in first if p == austin} <= {(d, k) for p, d, k in again if p == austin}
     assert sum(r.interaction is not None for r in store.representations()) == 5
+
+
+def test_contacts_command(seeds_report: dict, tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from chronique.cli import app
+
+    db = seeds_report["_store"].path
+    res = CliRunner().invoke(app, ["contacts", "Milley", "--db", db, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    (line,) = json.loads(res.output)["lines"]
+    assert line["names"] == ["Mark Milley", "Valery Gerasimov"]
+    text = CliRunner().invoke(app, ["contacts", "Biden", "Poutine", "--db", db])
+    assert text.exit_code == 0 and "Joe Biden — Vladimir Poutine" in text.output and "2021-12-30" in text.output
+    missing = CliRunner().invoke(app, ["contacts", "--db", str(tmp_path / "none.db")])
+    assert missing.exit_code != 0 and "expected an existing store" in missing.output
