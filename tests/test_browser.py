@@ -172,6 +172,19 @@ def test_event_page_shows_outlets_first_report_and_who_is_cited(page: object, si
     assert page.errors == []
 
 
+def test_contacts_from_the_nav_to_a_line_with_its_map(page: object, site: dict) -> None:
+    page.goto(site["url"] + "/")
+    page.get_by_role("link", name="Contacts").click()
+    assert page.locator("h1").inner_text() == "Who talked to whom"
+    page.locator("ul.contact-lines h2 a", has_text="Wang Yi").first.click()
+    assert "Antony Blinken" in page.locator("h1").inner_text() and "Wang Yi" in page.locator("h1").inner_text()
+    assert page.locator("ol.contact-items li.card").count() >= 3  # put off, Munich, Beijing
+    assert page.locator("ol.contact-items blockquote").first.is_visible()
+    assert page.locator("svg.place-map").is_visible()  # China drawn offline
+    _shot(page, "11-contact-line")
+    assert page.errors == []
+
+
 def test_search_from_the_header_box(page: object, site: dict) -> None:
     page.goto(site["url"] + "/stories/nope")
     assert "Not found" in page.locator("h1").inner_text()
