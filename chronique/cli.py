@@ -354,6 +354,47 @@ def contacts(
         print_contacts(data, _out())
 
 
+@app.command()
+@_fatal_errors
+def timeline(
+    story_id: str = typer.Argument(None, help="The story's id (or give --query)."),
+    query: str = typer.Option(None, "--query", help="Words: the story whose title and event headlines share most of them."),
+    db: Path = typer.Option(Path("chronique.db"), help="SQLite store."),
+    dates: int = typer.Option(10, "--dates", min=1, help="How many dates to keep."),
+    fmt: Format = typer.Option(Format.text, "--format"),
+) -> None:
+    """A story's timeline: the dates that matter and one or two sentences for each, with their reports."""
+    from .timeline import story_timeline
+
+    store = _existing(db)
+    if not story_id and not query:
+        raise ConfigError("timeline: expected a STORY_ID or --query TEXT, got neither")
+    chosen = story_id or _story_matching(store, query)
+    entries = story_timeline(store, chosen, dates)
+    if fmt is Format.json:
+        data = {"story": chosen, "dates": [{"date": t.date, "reports": t.reports, "events": t.events,
+                "sentences": [{"text": s, "articles": a} for s, a in t.sentences]} for t in entries]}  # fmt: skip
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    for t in entries:
+        _out().print(f"[bold]{t.date}[/bold] ({t.reports} reports, {t.events} events)", highlight=False)
+        for sentence, ids in t.sentences:
+            _out().print(f"  {sentence} [{', '.join(ids)}]", markup=False, highlight=False)
+
+
+def _story_matching(store: Store, query: str) -> str:
+    """The id of the story whose title and event headlines share the most words with ``query``."""
+    words = set(query.lower().split())
+    headlines: dict[str, str] = {}
+    for event in store.events():
+        headlines[event.story_id or ""] = headlines.get(event.story_id or "", "") + " " + event.headline
+    scored = [(len(words & set((s.title + headlines.get(s.id, "")).lower().split())), s.id) for s in store.stories()]
+    best = max(scored, default=(0, ""))
+    if best[0] == 0:
+        raise ConfigError(f"timeline: no story of {store.path} matches the query {query!r}")
+    return best[1]
+
+
 def _existing(db: Path) -> Store:
     """Open a store that must already exist (reading commands do not create an empty one)."""
     if not db.exists():

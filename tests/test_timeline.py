@@ -1,0 +1,82 @@
+"""Story timelines: which days are chosen and which sentences stand for them (stores built here, no model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chronique.errors import InputError
+from chronique.records import Article, Event, Story, TimeExpression
+from chronique.store import Store
+from chronique.timeline import build_timeline, story_timeline
+
+FLOOD = "La digue du village de Vern a cédé le 3 mars. Trois fermes ont été inondées."
+AFTER = "Les pompiers ont évacué cent habitants. Le maire réclame une enquête sur la digue."
+LATER = "Une enquête vise la digue de Vern. Les experts rendront leur avis en mai."
+
+
+def _article(ident: str, text: str, published: str, named: str | None = None) -> Article:
+    art = Article(ident, f"{ident}.txt", "text", f"Titre {ident}", text, published=published, language="fr")
+    if named:
+        at = text.index("3 mars")
+        art.times = [TimeExpression(ident, at, at + 6, "3 mars", named, "day", "test")]
+    return art
+
+
+def _reports() -> list[Article]:
+    return [
+        _article("a", FLOOD, "2024-03-04", "2024-03-03"),
+        _article("b", AFTER, "2024-03-04"),
+        _article("c", LATER, "2024-04-10"),
+    ]
+
+
+def test_the_most_covered_days_come_first_then_are_shown_in_order() -> None:
+    timeline = build_timeline(_reports(), dates=2)
+    assert [t.date for t in timeline] == ["2024-03-03", "2024-03-04"]
+    assert timeline[1].reports == 2
+    assert timeline[0].sentences[0] == ("La digue du village de Vern a cédé le 3 mars.", ["a"])
+
+
+def test_an_event_starting_on_a_day_lifts_it() -> None:
+    events = [Event(f"e{i}", "Enquête", "2024-04-10", "", [], ["c"]) for i in (1, 2)]
+    timeline = build_timeline(_reports(), events, dates=1)
+    assert [(t.date, t.events) for t in timeline] == [("2024-04-10", 2)]
+
+
+def test_nonsense_sizes_are_refused() -> None:
+    with pytest.raises(InputError, match="dates=0"):
+        build_timeline(_reports(), dates=0)
+
+
+def test_a_story_of_a_store_gets_its_timeline(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t.db")
+    store.add_articles(_reports(), [], [])
+    events = [
+        Event("e1", "Digue", "2024-03-03", "", [], ["a", "b"], story_id="s1"),
+        Event("e2", "Enquête", "2024-04-10", "", [], ["c"], story_id="s1"),
+    ]
+    store.save_events(events, [Story("s1", "Vern", ["e1", "e2"])], {})
+    timeline = story_timeline(store, "s1", dates=3, per_date=1)
+    assert [t.date for t in timeline] == ["2024-03-03", "2024-03-04", "2024-04-10"]
+    assert all(len(t.sentences) == 1 for t in timeline)
+    with pytest.raises(InputError, match="no story 'zz'"):
+        story_timeline(store, "zz")
+
+
+def test_the_timeline_command_prints_json(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from chronique.cli import app
+
+    store = Store(tmp_path / "t.db")
+    store.add_articles(_reports(), [], [])
+    store.save_events(
+        [Event("e1", "Digue de Vern", "2024-03-03", "", [], ["a", "b", "c"], story_id="s1")], [Story("s1", "Vern", ["e1"])], {}
+    )
+    store.close()
+    result = CliRunner().invoke(app, ["timeline", "--query", "digue", "--db", str(tmp_path / "t.db"), "--dates", "2", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert '"story": "s1"' in result.output
+    assert '"date": "2024-03-03"' in result.output
