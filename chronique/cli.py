@@ -383,16 +383,21 @@ def timeline(
 
 
 def _story_matching(store: Store, query: str) -> str:
-    """The id of the story whose title and event headlines share the most words with ``query``."""
-    words = set(query.lower().split())
-    headlines: dict[str, str] = {}
-    for event in store.events():
-        headlines[event.story_id or ""] = headlines.get(event.story_id or "", "") + " " + event.headline
-    scored = [(len(words & set((s.title + headlines.get(s.id, "")).lower().split())), s.id) for s in store.stories()]
-    best = max(scored, default=(0, ""))
-    if best[0] == 0:
+    """The id of the story holding the report the full-text search ranks best for ``query`` (FTS5 syntax, else plain words)."""
+    from .serve._queries import QueryError, search_text
+
+    try:
+        found = search_text(store, query, syntax="auto", limit=100)
+    except QueryError as exc:
+        raise ConfigError(f"timeline: expected a search query, got {query!r}: {exc}") from None
+    votes: dict[str, float] = {}
+    for group in found.groups:
+        if group.event is not None and group.event.story_id:
+            best = max(h.score for h in group.hits)
+            votes[group.event.story_id] = max(votes.get(group.event.story_id, best), best)
+    if not votes:
         raise ConfigError(f"timeline: no story of {store.path} matches the query {query!r}")
-    return best[1]
+    return max(votes, key=lambda k: (votes[k], k))
 
 
 def _existing(db: Path) -> Store:
