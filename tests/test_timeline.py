@@ -80,3 +80,21 @@ def test_the_timeline_command_prints_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert '"story": "s1"' in result.output
     assert '"date": "2024-03-03"' in result.output
+
+
+def test_the_story_page_shows_the_dates_that_matter(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from chronique.serve import create_app
+
+    store = Store(tmp_path / "t.db")
+    store.add_articles(_reports(), [], [])
+    events = [
+        Event("e1", "Digue", "2024-03-03", "", [], ["a", "b"], story_id="s1"),
+        Event("e2", "Enquête", "2024-04-10", "", [], ["c"], story_id="s1"),
+    ]
+    store.save_events(events, [Story("s1", "Vern", ["e1", "e2"])], {})
+    page = TestClient(create_app(store.path, token=""), base_url="http://127.0.0.1").get("/stories/s1")
+    assert page.status_code == 200 and "Dates that matter" in page.text
+    assert page.text.index('datetime="2024-03-03"') < page.text.index('datetime="2024-04-10"')
+    assert "La digue du village de Vern a cédé le 3 mars." in page.text and 'href="/articles/a"' in page.text

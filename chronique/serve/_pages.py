@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from ..store import Store
+from ..timeline import story_timeline
 from . import _queries as q
 from ._deps import read_store
 from ._map import place_map
@@ -77,7 +78,8 @@ def home(
 def story(request: Request, store: StoreDep, story_id: str) -> HTMLResponse:
     """A story: its timeline chart and its events in date order."""
     found = q.story_detail(store, story_id)
-    return _detail(request, "story", story_id, found, where_map=place_map(found.places) if found else "")
+    dates = story_timeline(store, story_id, dates=8) if found else []
+    return _detail(request, "story", story_id, found, where_map=place_map(found.places) if found else "", dates=dates)
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
