@@ -50,7 +50,8 @@ def test_nonsense_sizes_are_refused() -> None:
         build_timeline(_reports(), dates=0)
 
 
-def test_a_story_of_a_store_gets_its_timeline(tmp_path: Path) -> None:
+def _story_store(tmp_path: Path) -> Store:
+    """A store with the three reports in one story of two events."""
     store = Store(tmp_path / "t.db")
     store.add_articles(_reports(), [], [])
     events = [
@@ -58,6 +59,11 @@ def test_a_story_of_a_store_gets_its_timeline(tmp_path: Path) -> None:
         Event("e2", "Enquête", "2024-04-10", "", [], ["c"], story_id="s1"),
     ]
     store.save_events(events, [Story("s1", "Vern", ["e1", "e2"])], {})
+    return store
+
+
+def test_a_story_of_a_store_gets_its_timeline(tmp_path: Path) -> None:
+    store = _story_store(tmp_path)
     timeline = story_timeline(store, "s1", dates=3, per_date=1)
     assert [t.date for t in timeline] == ["2024-03-03", "2024-03-04", "2024-04-10"]
     assert all(len(t.sentences) == 1 for t in timeline)
@@ -87,13 +93,7 @@ def test_the_story_page_shows_the_dates_that_matter(tmp_path: Path) -> None:
 
     from chronique.serve import create_app
 
-    store = Store(tmp_path / "t.db")
-    store.add_articles(_reports(), [], [])
-    events = [
-        Event("e1", "Digue", "2024-03-03", "", [], ["a", "b"], story_id="s1"),
-        Event("e2", "Enquête", "2024-04-10", "", [], ["c"], story_id="s1"),
-    ]
-    store.save_events(events, [Story("s1", "Vern", ["e1", "e2"])], {})
+    store = _story_store(tmp_path)
     page = TestClient(create_app(store.path, token=""), base_url="http://127.0.0.1").get("/stories/s1")
     assert page.status_code == 200 and "Dates that matter" in page.text
     assert page.text.index('datetime="2024-03-03"') < page.text.index('datetime="2024-04-10"')
