@@ -332,11 +332,7 @@ def report(
     fmt: Format = typer.Option(Format.text, "--format"),
 ) -> None:
     """Print the report of an existing store without adding anything."""
-    data = build_report(_existing(db))
-    if fmt is Format.json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    else:
-        print_report(data, _out())
+    _emit(build_report(_existing(db)), fmt, print_report)
 
 
 @app.command()
@@ -347,18 +343,14 @@ def contacts(
     fmt: Format = typer.Option(Format.text, "--format"),
 ) -> None:
     """Who talked to whom: the dated contacts, attempts, refusals and standing lines between parties."""
-    data = build_contacts(_existing(db), names or [])
-    if fmt is Format.json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    else:
-        print_contacts(data, _out())
+    _emit(build_contacts(_existing(db), names or []), fmt, print_contacts)
 
 
 @app.command()
 @_fatal_errors
 def timeline(
     story_id: str = typer.Argument(None, help="The story's id (or give --query)."),
-    query: str = typer.Option(None, "--query", help="Words: the story whose title and event headlines share most of them."),
+    query: str = typer.Option(None, "--query", help="Words: the story of the report the full-text index ranks best for them."),
     db: Path = typer.Option(Path("chronique.db"), help="SQLite store."),
     dates: int = typer.Option(10, "--dates", min=1, help="How many dates to keep."),
     fmt: Format = typer.Option(Format.text, "--format"),
@@ -398,6 +390,14 @@ def _story_matching(store: Store, query: str) -> str:
     if not votes:
         raise ConfigError(f"timeline: no story of {store.path} matches the query {query!r}")
     return max(votes, key=lambda k: (votes[k], k))
+
+
+def _emit(data: dict, fmt: Format, printer: Callable[[dict, Console], None]) -> None:
+    """Write a command's data as one JSON object, or print it as text with its printer."""
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        printer(data, _out())
 
 
 def _existing(db: Path) -> Store:

@@ -48,7 +48,6 @@ __all__ = [
     "main_interaction",
     "register_parser",
     "rename_parties",
-    "sides",
 ]
 
 POLARITIES = ("happened", "not", "attempted", "refused", "planned")
@@ -152,17 +151,6 @@ def _sides(parties: list[str], roles: _Roles) -> list[str]:
     return list(out)
 
 
-def sides(parties: Iterable[str]) -> frozenset[str]:
-    """The parties with the countries they stand for (a person's is not known here; institutions' are)."""
-    out = set()
-    for p in parties:
-        out.add(p)
-        inst = _lexicon()["institutions"].get(p)
-        if inst:
-            out.add(f"LOC:{inst[0]}")
-    return frozenset(out)
-
-
 class InteractionExtractor:
     """Extracts the interactions each article reports into ``article.interactions``.
 
@@ -253,10 +241,10 @@ def _article_interactions(art: Article, lang: str, parsed: list) -> list[Interac
     roles = _Roles(mentions=Counter(alias.get(m.entity_id, m.entity_id) for m in art.mentions if m.label == "PER"))
     spelled = {text: alias.get(ident, ident) for text, ident in _spellings(art).items()}
     for start, _, doc in parsed:  # a first pass learns who holds which office, so a title can name them
-        _units(art, doc, start, spelled, roles)
+        _units(art, doc, start, spelled, roles, alias)
     sentence_units = []
     for start, end, doc in parsed:
-        units = _units(art, doc, start, spelled, roles)
+        units = _units(art, doc, start, spelled, roles, alias)
         sentence_units.append((start, end, doc, units))
     out: list[Interaction] = []
     for start, end, doc, units in sentence_units:
@@ -299,7 +287,7 @@ def _spellings(art: Article) -> dict[str, str]:
     return {m.text: m.entity_id for m in art.mentions if len(m.text) > 2}
 
 
-def _mention_spans(art: Article, doc, start: int, spelled: dict[str, str]) -> list[tuple[int, int, str, str]]:
+def _mention_spans(art: Article, doc, start: int, spelled: dict[str, str], alias: dict[str, str]) -> list[tuple[int, int, str, str]]:
     """(first token, end token, entity id, label) of the entity mentions inside a parsed sentence."""
     spans = []
     if start == _TITLE[0]:
@@ -321,7 +309,7 @@ def _mention_spans(art: Article, doc, start: int, spelled: dict[str, str]) -> li
                 span = doc.char_span(m.start - start, m.end - start, alignment_mode="expand")
                 if span is not None:
                     spans.append((span.start, span.end, m.entity_id, m.label))
-    spans = [(i, j, _surnames(art).get(ident, ident), label) for i, j, ident, label in spans]
+    spans = [(i, j, alias.get(ident, ident), label) for i, j, ident, label in spans]
     spans.sort()
     kept: list[tuple[int, int, str, str]] = []
     for s in spans:  # overlapping title matches: keep the first, longest
@@ -330,10 +318,10 @@ def _mention_spans(art: Article, doc, start: int, spelled: dict[str, str]) -> li
     return kept
 
 
-def _units(art: Article, doc, start: int, spelled: dict[str, str], roles: _Roles) -> list[_Unit]:
+def _units(art: Article, doc, start: int, spelled: dict[str, str], roles: _Roles, alias: dict[str, str]) -> list[_Unit]:
     """The parties of a sentence: entity mentions, and role phrases ("le président russe", "ses homologues")."""
     lex = _lexicon()
-    mentions = _mention_spans(art, doc, start, spelled)
+    mentions = _mention_spans(art, doc, start, spelled, alias)
     covered = {k for i, j, _, _ in mentions for k in range(i, j)}
     units = [
         _Unit(i, j, _capital_country(ident))
