@@ -19,6 +19,9 @@ if [ "${1:-}" = "--test" ]; then
   fi
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
-# Hash-checked install of the lock, then chronique itself without resolving anything again.
+# Hash-checked install of the lock, then chronique itself without resolving anything again. pip is pinned
+# first: the one venv brings (23.2) lets a dependency's extra (justext's lxml[html_clean]) pick a newer lxml
+# than the lock's, and then refuses it as unpinned.
+.venv/bin/python -m pip install -q --require-hashes -r requirements-pip.lock
 .venv/bin/python -m pip install -q --require-hashes -r "$lock"
 .venv/bin/python -m pip install -q --no-deps -e .

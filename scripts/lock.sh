@@ -8,3 +8,5 @@ cd "$(dirname "$0")/.."
 common=(--generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --index-url https://pypi.org/simple --quiet)
 uv pip compile pyproject.toml "${common[@]}" -o requirements.lock
 uv pip compile pyproject.toml --extra test --extra ray "${common[@]}" --constraint requirements.lock -o requirements-test.lock
+printf 'pip==25.3\n' | uv pip compile - "${common[@]}" --no-header -o /tmp/chronique-pip.lock
+{ echo "# pip itself, pinned (scripts/install.sh says why); regenerate with scripts/lock.sh"; cat /tmp/chronique-pip.lock; } >requirements-pip.lock
