@@ -34,6 +34,10 @@ _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
 _ELIDED = re.compile(r"\b(qu|lorsqu|puisqu|jusqu|quoiqu|[cdjlmnst])'(?=[^\W\d_])", re.IGNORECASE | re.UNICODE)
 _REFERENCE_ID = re.compile(r"^(?P<group>.+)_A\d+$")
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
+_SNOWBALL = {
+    "da": "danish", "de": "german", "en": "english", "es": "spanish", "fi": "finnish", "fr": "french", "hu": "hungarian",
+    "it": "italian", "nl": "dutch", "no": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian", "sv": "swedish",
+}  # fmt: skip
 
 
 class FrenchTokenizer:
@@ -44,15 +48,18 @@ class FrenchTokenizer:
         ['l', 'otage', 'a', 'été', 'libérée', 'd', 'après', 'l', 'armée']
     """
 
-    def __init__(self, stem: bool = True) -> None:
+    def __init__(self, stem: bool = True, language: str = "fr") -> None:
         """Args:
-        stem: reduce words to their Snowball French stem (``libérés``, ``libérée`` -> ``libér``).
+        stem: reduce words to their Snowball stem (``libérés``, ``libérée`` -> ``libér``).
+        language: whose Snowball stemmer (an ISO 639-1 code: ``fr``, ``es``, ``it``, ``en``, ``de``...);
+            a language Snowball lacks is not stemmed.
         """
         self._stemmer = None
-        if stem:
-            from nltk.stem.snowball import FrenchStemmer
+        name = _SNOWBALL.get(language)
+        if stem and name:
+            from nltk.stem.snowball import SnowballStemmer
 
-            self._stemmer = FrenchStemmer()
+            self._stemmer = SnowballStemmer(name)
 
     def tokenize(self, text: str) -> list[str]:
         """Lower-cased word and number tokens, elisions split off, stemmed when asked.
