@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -20,6 +21,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from .contacts import build_contacts, print_contacts
 from .errors import ChroniqueError, ConfigError, InputError
+from .export import ExportFormat, ExportKind
+from .export import export as export_store
 from .ingest import DEFAULT_MAX_BYTES, IngestStats
 from .report import build_report, print_report, printable
 from .store import Store
@@ -122,6 +125,10 @@ def _fatal_errors(command: _F) -> _F:
         except KeyboardInterrupt:
             _say("stopped")
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # the reader went away (`chronique export | head`): not an error; stdout goes nowhere from here
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as exc:
             status, line = _exit_status(exc)
             db = kwargs.get("db")
@@ -405,6 +412,20 @@ def _existing(db: Path) -> Store:
     if not db.exists():
         raise ConfigError(f"expected an existing store, got {db}: no such file; build one first with `chronique run FOLDER --db {db}`")
     return Store(db)
+
+
+@app.command()
+@_fatal_errors
+def export(
+    db: Path = typer.Option(Path("chronique.db"), help="SQLite store."),
+    fmt: ExportFormat = typer.Option(ExportFormat.jsonl, "--format", help="jsonl, csv or parquet."),
+    what: ExportKind = typer.Option(ExportKind.events, "--what", help="One row per article, event, story or contact item."),
+    out: Path | None = typer.Option(None, "--out", help="The file to write (required for parquet); standard output when none."),
+) -> None:
+    """Export a store's articles, events, stories or contact items as JSON lines, CSV or Parquet (fixed columns)."""
+    count = export_store(_existing(db), what, fmt, out)
+    if out is not None:
+        _say(f"{count} {what.value} written to {out}")
 
 
 @app.command("eval")

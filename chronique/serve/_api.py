@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
+from ..export import ExportFormat, ExportKind, export
 from ..store import Store
 from . import _queries as q
 from ._deps import read_store
@@ -177,6 +183,36 @@ def search(
         return q.search_text(store, q_ or "", syntax, limit, state.search_seconds, mode, state.meaning)
     except q.QueryError as exc:
         raise HTTPException(400, str(exc)) from None
+
+
+@router.get(
+    "/export/{what}",
+    summary="Download the store's articles, events, stories or contact items as JSON lines, CSV or Parquet",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}, "application/vnd.apache.parquet": {}}}},
+)
+def export_table(
+    store: StoreDep,
+    what: ExportKind,
+    fmt: Annotated[ExportFormat, Query(alias="format", description="jsonl, csv or parquet.")] = ExportFormat.jsonl,
+) -> FileResponse:
+    """The rows ``chronique export --what WHAT --format FORMAT`` writes (fixed columns, see :mod:`chronique.export`)."""
+    folder = tempfile.mkdtemp(prefix="chronique-export-")
+    path = Path(folder) / f"{what.value}.{fmt.value}"
+    export(store, what, fmt, path)
+    return FileResponse(
+        path,
+        media_type=_EXPORT_TYPES[fmt],
+        filename=path.name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+_EXPORT_TYPES = {
+    ExportFormat.jsonl: "application/x-ndjson",
+    ExportFormat.csv: "text/csv",
+    ExportFormat.parquet: "application/vnd.apache.parquet",
+}
 
 
 @router.post(
