@@ -128,6 +128,9 @@ def test_reader_goes_from_home_to_story_event_article(page: object, site: dict, 
     assert page.locator("h1").inner_text() == story["title"]
     assert page.locator("figure.timeline svg circle.mark").count() == len(story["events"])
     assert page.locator("figure.timeline text.tick-label").first.is_visible()
+    days = {a["published"][:10] for e in examples_report["events"] if e["story"] == story["id"] for a in e["articles"] if a["published"]}
+    assert page.locator("figure.coverage svg rect.bar").count() == len(days)
+    assert page.locator("figure.coverage svg rect.bar").first.is_visible()
     _shot(page, "02-story")
     page.locator(f'ol.story-events a[href="/events/{event["id"]}"]').click()
     assert page.locator("h1").inner_text() == event["headline"]

@@ -98,3 +98,26 @@ def test_the_story_page_shows_the_dates_that_matter(tmp_path: Path) -> None:
     assert page.status_code == 200 and "Dates that matter" in page.text
     assert page.text.index('datetime="2024-03-03"') < page.text.index('datetime="2024-04-10"')
     assert "La digue du village de Vern a cédé le 3 mars." in page.text and 'href="/articles/a"' in page.text
+
+
+def test_the_story_page_charts_its_reports_a_day(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from chronique.serve import create_app
+
+    client = TestClient(create_app(_story_store(tmp_path).path, token=""), base_url="http://127.0.0.1")
+    per_day = client.get("/api/stories/s1").json()["reports_per_day"]
+    assert per_day == [{"date": "2024-03-04", "reports": 2}, {"date": "2024-04-10", "reports": 1}]
+    page = client.get("/stories/s1").text
+    assert page.count('<rect class="bar"') == 2 and "4 Mar 2024: 2 reports" in page
+
+
+def test_coverage_bars_share_one_scale_in_date_order() -> None:
+    from chronique.serve._render import coverage
+    from chronique.serve._views import DayCount
+
+    chart = coverage([DayCount("2024-03-04", 4), DayCount("2024-03-06", 1), DayCount("2024-03", 9)], height=100)
+    tall, short = chart.bars  # a month-only day is left out
+    assert chart.most == 4 and tall.x < short.x and tall.height == chart.axis_y - 8
+    assert short.height == pytest.approx(tall.height / 4)
+    assert coverage([]).bars == []

@@ -37,6 +37,7 @@ from ._views import (
     ArticleDetail,
     ArticleRef,
     ClaimView,
+    DayCount,
     DisagreementView,
     EntityBrief,
     EntityDetail,
@@ -62,6 +63,7 @@ from ._views import (
     TimeView,
 )
 
+_FULL_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 __all__ = [
     "EventFilter",
     "QueryError",
@@ -236,7 +238,21 @@ def story_detail(store: Store, story_id: str) -> StoryDetail | None:
         return None
     event_ids = json.loads(row[1])
     briefs = event_briefs(store, ids=event_ids)
-    return StoryDetail(story_id, row[0], _in_date_order(list(briefs.values())), _story_places(store, event_ids))
+    places = _story_places(store, event_ids)
+    return StoryDetail(story_id, row[0], _in_date_order(list(briefs.values())), places, _reports_per_day(store, event_ids))
+
+
+def _reports_per_day(store: Store, event_ids: list[str]) -> list[DayCount]:
+    """How many of the events' reports (copies included) were published each day, in date order; undated ones left out."""
+    if not event_ids:
+        return []
+    marks = ",".join("?" * len(event_ids))
+    rows = store.db.execute(
+        f"SELECT substr(a.published, 1, 10) AS day, count(*) FROM memberships m JOIN articles a ON a.id = m.article_id "
+        f"WHERE m.event_id IN ({marks}) AND a.published IS NOT NULL GROUP BY day ORDER BY day",
+        event_ids,
+    )
+    return [DayCount(day, n) for day, n in rows if _FULL_DAY.match(day or "")]
 
 
 def _places(ids: list[str], names: dict[str, EntityRef]) -> list[PlaceView]:

@@ -14,9 +14,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..provenance import Outlet, outlet_of
-from ._views import ArticleDetail, EventBrief
+from ._views import ArticleDetail, DayCount, EventBrief
 
-__all__ = ["Mark", "Segment", "Tick", "Timeline", "environment", "isolate_bidi", "paragraphs", "timeline"]
+__all__ = ["Bar", "Coverage", "Mark", "Segment", "Tick", "Timeline", "coverage", "environment", "isolate_bidi", "paragraphs", "timeline"]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _LANGUAGES = {
@@ -55,6 +55,14 @@ def _day(value: str) -> dt.date | None:
         except ValueError:
             continue
     return None
+
+
+def _full_day(value: str) -> dt.date | None:
+    """A whole ISO day (``2024-03-04``), or None for anything else (a month or a year is no day to draw a bar on)."""
+    try:
+        return dt.date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
 
 
 def human_date(value: str | None, unknown: str = "date unknown") -> str:
@@ -198,6 +206,7 @@ def environment() -> Environment:
         outlet=outlet,
         date_range=date_range,
         timeline=timeline,
+        coverage=coverage,
         paragraphs=paragraphs,
         signal_label=signal_label,
         signal_help=signal_help,
@@ -274,6 +283,62 @@ def timeline(events: list[EventBrief], width: int = 720, height: int = 80, ticks
     for m in marks:
         m.y = round(axis_y - m.y, 1)
     return Timeline(width, int(axis_y + below), axis_y, marks, _ticks(lo, hi, x_of) if ticks else [], undated)
+
+
+@dataclass(slots=True)
+class Bar:
+    """One day's reports on the coverage chart."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    date: str
+    reports: int
+
+
+@dataclass(slots=True)
+class Coverage:
+    """The reports-a-day chart's geometry in SVG user units: bars on a date axis, the tallest bar's count."""
+
+    width: int
+    height: int
+    axis_y: float
+    bars: list[Bar]
+    ticks: list[Tick]
+    most: int
+
+
+def coverage(days: list[DayCount], width: int = 720, height: int = 96) -> Coverage:
+    """Draw how many reports a story had each day: one bar a publication day, heights on a shared scale.
+
+    Args:
+        days: publication days in order with their report counts.
+        width: drawing width in SVG units.
+        height: drawing height in SVG units (the axis labels included).
+
+    Returns:
+        The geometry to draw (no bars when no day is known).
+    """
+    dated = [(d, _full_day(d.date)) for d in days]
+    dated = [(d, day) for d, day in dated if day is not None and d.reports > 0]
+    axis_y, pad = float(height - 22), 24.0
+    if not dated:
+        return Coverage(width, height, axis_y, [], [], 0)
+    lo, hi = dated[0][1], dated[-1][1]
+    span = max((hi - lo).days, 1)
+    most = max(d.reports for d, _ in dated)
+    # a day's bar is as wide as a day on the axis, but at least 2 units and at most 14
+    bar = min(14.0, max(2.0, (width - 2 * pad) / (span + 1) - 1))
+
+    def x_of(day: dt.date) -> float:
+        return width / 2 if lo == hi else pad + (width - 2 * pad) * (day - lo).days / span
+
+    bars = []
+    for d, day in dated:
+        h = max(2.0, (axis_y - 8) * d.reports / most)
+        bars.append(Bar(round(x_of(day) - bar / 2, 1), round(axis_y - h, 1), round(bar, 1), round(h, 1), d.date, d.reports))
+    return Coverage(width, height, axis_y, bars, _ticks(lo, hi, x_of), most)
 
 
 def _ticks(lo: dt.date, hi: dt.date, x_of: Any) -> list[Tick]:

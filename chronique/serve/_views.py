@@ -112,13 +112,22 @@ class PlaceView:
 
 
 @dataclass(slots=True)
+class DayCount:
+    """How many of a story's reports were published on one day."""
+
+    date: str
+    reports: int
+
+
+@dataclass(slots=True)
 class StoryDetail:
-    """A story and its timeline: events in date order (unknown dates last), and the places they name."""
+    """A story and its timeline: events in date order (unknown dates last), the places they name, reports a day."""
 
     id: str
     title: str
     events: list[EventBrief]
     places: list[PlaceView] = field(default_factory=list)  # geocoded places, most named first
+    reports_per_day: list[DayCount] = field(default_factory=list)  # publication days in order; copies count
 
 
 @dataclass(slots=True)
