@@ -186,7 +186,7 @@ def build_contacts(store: Store, names: Iterable[str] = ()) -> dict[str, Any]:
     if len(wanted) >= 2:
         groups = [find_parties(store, [n]) for n in wanted[:2]]
         lines = [ln for ln in lines if set(ln.parties) & groups[0] and set(ln.parties) & groups[1]]
-    titles = {a.id: a.title for a in store.articles()}
+    titles = store.titles(ev["article"] for line in lines for item in line.items for ev in item.evidence)
     data = []
     for line in lines:
         entry = asdict(line)

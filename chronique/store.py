@@ -409,6 +409,15 @@ class Store:
             out.append(Interaction(**data))
         return out
 
+    def titles(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """Article id -> title, for the ids that are stored (read without the texts, a few hundred ids a query)."""
+        ids = list(dict.fromkeys(article_ids))
+        out: dict[str, str] = {}
+        for k in range(0, len(ids), 500):
+            chunk = ids[k : k + 500]
+            out.update(self.db.execute(f"SELECT id, title FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
     def minhashes(self) -> Iterator[tuple[str, MinHash]]:
         """(article id, MinHash) of every stored representation, in insertion order, without decoding the rest."""
         for aid, mh in self.db.execute("SELECT article_id, minhash FROM representations ORDER BY rowid"):
