@@ -537,13 +537,23 @@ class Store:
         """How many times the grouping was written: a process that holds it in memory reloads when this moved."""
         return int(self.get_meta("grouping_generation") or 0)
 
-    def events(self) -> list[Event]:
-        """Every event with its members, by date (unknown dates last) then id."""
+    def events(self, ids: Iterable[str] | None = None) -> list[Event]:
+        """Every event (or those of ``ids`` that exist) with its members, by date (unknown dates last) then id."""
+        # one query over every event, or one per chunk of ids ({col}: the id column of each table)
+        where: list[tuple[str, list[str]]] = [("", [])]
+        if ids is not None:
+            wanted = sorted(set(ids))
+            chunks = [wanted[k : k + 500] for k in range(0, len(wanted), 500)]
+            where = [(f" WHERE {{col}} IN ({','.join('?' * len(c))})", c) for c in chunks]
         members: dict[str, list[str]] = {}
-        for ev_id, aid in self.db.execute("SELECT event_id, article_id FROM memberships ORDER BY article_id"):
-            members.setdefault(ev_id, []).append(aid)
+        rows = []
+        for clause, params in where:
+            sql = "SELECT event_id, article_id FROM memberships" + clause.format(col="event_id") + " ORDER BY article_id"
+            for ev_id, aid in self.db.execute(sql, params):
+                members.setdefault(ev_id, []).append(aid)
+            rows += self.db.execute("SELECT * FROM events" + clause.format(col="id"), params).fetchall()
         out = []
-        for eid, head, date, evid, summ, ents, story in self.db.execute("SELECT * FROM events ORDER BY date IS NULL, date, id"):
+        for eid, head, date, evid, summ, ents, story in sorted(rows, key=lambda r: (r[2] is None, r[2] or "", r[0])):
             summary = [SummarySentence(s["text"], s["articles"]) for s in json.loads(summ)]
             out.append(Event(eid, head, date, evid, summary, members.get(eid, []), json.loads(ents), story))
         return out
@@ -551,6 +561,11 @@ class Store:
     def stories(self) -> list[Story]:
         """Every story."""
         return [Story(i, t, json.loads(e)) for i, t, e in self.db.execute("SELECT * FROM stories ORDER BY id")]
+
+    def story(self, story_id: str) -> Story | None:
+        """One story, or None."""
+        row = self.db.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchone()
+        return None if row is None else Story(row[0], row[1], json.loads(row[2]))
 
     def entity_names(self) -> dict[str, tuple[str, str]]:
         """Entity id -> (label, display name)."""

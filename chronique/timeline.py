@@ -115,11 +115,10 @@ def story_timeline(store: Store, story_id: str, dates: int = 10, per_date: int =
     Raises:
         InputError: when the store has no story ``story_id``.
     """
-    story = next((s for s in store.stories() if s.id == story_id), None)
+    story = store.story(story_id)
     if story is None:
         raise InputError(str(store.path), f"no story {story_id!r} (expected one of the store's story ids)")
-    wanted = set(story.event_ids)
-    events = [e for e in store.events() if e.id in wanted]
+    events = store.events(story.event_ids)
     ids = [a for e in events for a in e.article_ids]
     articles = [a for a in (store.article(i) for i in ids) if a is not None]
     return build_timeline(articles, events, dates, per_date)

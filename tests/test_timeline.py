@@ -121,3 +121,11 @@ def test_coverage_bars_share_one_scale_in_date_order() -> None:
     assert chart.most == 4 and tall.x < short.x and tall.height == chart.axis_y - 8
     assert short.height == pytest.approx(tall.height / 4)
     assert coverage([]).bars == []
+
+
+def test_the_store_reads_one_story_and_only_the_events_asked_for(tmp_path: Path) -> None:
+    store = _story_store(tmp_path)
+    assert store.story("s1") == Story("s1", "Vern", ["e1", "e2"]) and store.story("s9") is None
+    assert [(e.id, e.article_ids) for e in store.events(["e2", "e9"])] == [("e2", ["c"])]
+    assert [e.id for e in store.events(["e2", "e1"])] == [e.id for e in store.events()] == ["e1", "e2"]  # by date
+    assert store.events([]) == []
