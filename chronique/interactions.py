@@ -526,7 +526,7 @@ def _sense(doc, t, lemma: str) -> str:
 
     "Appeler à", "call on/for" ask something (appeal); "X called it quits", "a company called…" name
     things; "entretenir un partenariat" maintains, only "s'entretenir" talks; "s'engager" engages,
-    "engager 27 milliards" commits money; "speaking at a ceremony" talks to nobody.
+    "engager 27 milliards" commits money; "speaking at a ceremony" talks to nobody, "talks between" two do.
     """
     after = [w.lower_ for w in doc[t.i + 1 : t.i + 5]]
     reflexive = any(w.lower_ in ("s'", "s’", "se", "nous", "vous") for w in doc[max(0, t.i - 3) : t.i])
@@ -540,7 +540,7 @@ def _sense(doc, t, lemma: str) -> str:
         return "keep" if t.dep_ != "acl" and _names_a_party_next(doc, t.i) else "skip"  # not "called it quits"
     if lemma in ("entretenir", "engager", "exprimer") and t.pos_ == "VERB":
         return "keep" if reflexive else "skip"
-    if lemma in ("speak", "talk") and not {"with", "to"} & set(after[:3]) and "spoke" not in after:
+    if lemma in ("speak", "talk") and not {"with", "to", "between"} & set(after[:3]) and "spoke" not in after:
         return "keep" if any(w.lower_ in ("and",) for w in doc[max(0, t.i - 6) : t.i]) else "skip"
     if lemma == "recevoir" and not any(w.pos_ in ("PROPN", "NOUN") for w in doc[t.i + 1 : t.i + 4]):
         return "skip"
@@ -750,7 +750,29 @@ def _polarity(doc, i: int, lo: int, hi: int) -> str:
     future = "Fut" in doc[i].morph.get("Tense") or any("Fut" in t.morph.get("Tense") for t in before[-2:] if t.pos_ == "AUX")
     if future or lemmas & set(lex["planned"]) or any(t.lower_ in ("va", "vont", "allait", "going") for t in before[-3:]):
         return "planned"
-    return "happened"
+    return _noun_subject_polarity(doc[i], lo, hi) or "happened"
+
+
+def _noun_subject_polarity(trigger, lo: int, hi: int) -> str | None:
+    """The polarity a noun trigger takes from the verb it is the subject of, said after it.
+
+    "Une rencontre entre A et B est prévue jeudi" and "the meeting was called off" put the cue after the
+    noun, where the words before the trigger cannot see it. None when the trigger is no such subject or
+    its verb says nothing of planning, cancelling or negation.
+    """
+    head = trigger.head
+    if trigger.pos_ != "NOUN" or not trigger.dep_.startswith("nsubj") or head is trigger or not lo <= head.i < hi:
+        return None
+    lex = _lexicon()
+    words = [head, *(c for c in head.children if c.dep_.startswith(("aux", "advmod")) or c.dep_ == "neg")]
+    lemmas = {t.lemma_.casefold() for t in words}
+    if lemmas & set(lex["cancel"]) or (head.lower_ == "called" and any(c.lower_ == "off" for c in head.children)):
+        return "not"
+    if any(t.lower_ in lex["negation"] for t in words):
+        return "not"
+    if lemmas & set(lex["planned"]) or any("Fut" in t.morph.get("Tense") for t in words):
+        return "planned"
+    return None
 
 
 def _channel_word(clause: str) -> str | None:

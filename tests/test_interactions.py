@@ -62,6 +62,26 @@ def test_english_polarity(text: str, polarity: str) -> None:
     assert {*inter.actors, *inter.targets} == {_id("John Miller"), _id("Karl Weber")}
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "polarity"),
+    [
+        ("Une rencontre entre le président Alain Moreau et le chancelier Karl Weber est prévue jeudi.", "fr", "planned"),
+        ("La rencontre entre le président Alain Moreau et le chancelier Karl Weber a été annulée.", "fr", "not"),
+        ("La rencontre entre le président Alain Moreau et le chancelier Karl Weber n'a pas eu lieu.", "fr", "not"),
+        ("La rencontre entre le président Alain Moreau et le chancelier Karl Weber a eu lieu mardi.", "fr", "happened"),
+        ("A meeting between President Alan Moore and Chancellor Karl Weber is planned for Thursday.", "en", "planned"),
+        ("The meeting between President Alan Moore and Chancellor Karl Weber was cancelled.", "en", "not"),
+        ("The talks between President Alan Moore and Chancellor Karl Weber will take place in Geneva.", "en", "planned"),
+        ("Talks between President Alan Moore and Chancellor Karl Weber resumed on Monday.", "en", "happened"),
+    ],
+)
+def test_a_meeting_named_by_a_noun_takes_its_polarity_from_the_verb_after_it(text: str, language: str, polarity: str) -> None:
+    inter = _only(_read(text, language))
+    assert inter.polarity == polarity
+    people = ("Alain Moreau", "Karl Weber") if language == "fr" else ("Alan Moore", "Karl Weber")
+    assert {*inter.actors, *inter.targets} == {_id(p) for p in people}
+
+
 def test_channel_initiator_duration_and_counterpart() -> None:
     text = (
         "La ministre française des Armées, Claire Dubois, a eu un appel téléphonique avec son homologue italien, "
