@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def _served(db: Path) -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 over a store, for the time of the block; its base URL."""
+    server = uvicorn.Server(uvicorn.Config(create_app(db, token=""), host="127.0.0.1", port=_free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        threading.Event().wait(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def seeds_site(seeds_report: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real uvicorn server over the seeds (with meta.csv); its base URL."""
+    with _served(copy_store(seeds_report["_store"].path, tmp_path_factory.mktemp("browser-seeds") / "s.db")) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
 def site(examples_report: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """A real uvicorn server on 127.0.0.1 over the demo corpus plus one article carrying a script payload."""
@@ -85,17 +111,8 @@ def site(examples_report: dict, tmp_path_factory: pytest.TempPathFactory) -> Ite
     Pipeline(store).run_documents([payload])
     event = store.memberships()[payload.id]
     store.close()
-    server = uvicorn.Server(uvicorn.Config(create_app(db, token=""), host="127.0.0.1", port=_free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    assert server.started, "uvicorn did not start"
-    yield {"url": f"http://127.0.0.1:{server.config.port}", "payload": payload.id, "payload_event": event}
-    server.should_exit = True
-    thread.join(10)
+    with _served(db) as url:
+        yield {"url": url, "payload": payload.id, "payload_event": event}
 
 
 @pytest.fixture()
@@ -244,3 +261,14 @@ def test_pages_read_without_javascript(browser: object, site: dict, examples_rep
     pg.press("#q", "Enter")
     assert pg.locator("ol.results > li").count() >= 1
     context.close()
+
+
+def test_event_page_flags_the_seeds_scale_slip(page: object, seeds_site: str, seeds_report: dict) -> None:
+    event = next(e for e in seeds_report["events"] if any(Path(a["source"]).name.startswith("000_") for a in e["articles"]))
+    page.goto(seeds_site + f"/events/{event['id']}")
+    section = page.locator("section.disagreements")
+    assert section.get_by_role("heading", name="Where reports disagree").is_visible()
+    text = section.inner_text()
+    assert "3,8 milliards" in text and "3,800 milliards" in text  # 002 against 000: a thousandfold gap
+    _shot(page, "12-event-disagreement")
+    assert page.errors == []
