@@ -169,20 +169,25 @@ def _fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
-def build_contacts(store: Store, names: Iterable[str] = ()) -> dict[str, Any]:
+def build_contacts(store: Store, names: Iterable[str] = (), pair: Iterable[str] | None = None) -> dict[str, Any]:
     """The contact lines of a store as JSON-ready data: ``{"lines": [{"parties", "names", "items"}]}``.
 
     Args:
         store: the store.
         names: keep the lines of these parties (one name: all its lines; two: the lines between them).
+        pair: two party ids: only the line between exactly these (what a line's page shows), built without the
+            lines of other parties.
 
     Returns:
         The data the CLI prints with ``--format json`` and ``/api/contacts`` returns.
     """
     wanted = list(names)
-    only = find_parties(store, wanted) if wanted else None
+    exact = set(pair) if pair is not None else None
+    only = exact or (find_parties(store, wanted) if wanted else None)
     known = store.entity_names()
     lines = contact_lines(store.interactions(), known, only)
+    if exact is not None:
+        lines = [ln for ln in lines if set(ln.parties) == exact]
     if len(wanted) >= 2:
         groups = [find_parties(store, [n]) for n in wanted[:2]]
         lines = [ln for ln in lines if set(ln.parties) & groups[0] and set(ln.parties) & groups[1]]

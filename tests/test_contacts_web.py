@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from chronique.contacts import build_contacts
 from chronique.records import Article, Interaction
 from chronique.serve import CSP, create_app
 from chronique.store import Store
@@ -61,3 +62,11 @@ def test_contact_pages_render_escaped_with_a_map(client: TestClient) -> None:
     assert "<script>" not in line.text and "style=" not in line.text
     assert client.get("/contacts/line", params={"party": ["PER:ana", "PER:nobody"]}).status_code == 404
     assert client.get("/contacts/line", params={"party": ["PER:ana"]}).status_code == 422
+
+
+def test_a_pair_builds_only_its_own_line(client: TestClient) -> None:
+    store = Store(client.app.state.db_path)
+    data = client.get("/api/contacts").json()
+    parties = data["lines"][0]["parties"]
+    assert build_contacts(store, pair=parties)["lines"] == data["lines"]
+    assert build_contacts(store, pair=[parties[0], "PER:nobody"]) == {"lines": []}

@@ -44,8 +44,7 @@ def contacts_page(request: Request, store: StoreDep, q: Annotated[str, Query(max
 @router.get("/contacts/line", response_class=HTMLResponse)
 def contact_line_page(request: Request, store: StoreDep, party: Parties) -> HTMLResponse:
     """The history of one pair of parties, with the places it names on a map."""
-    data = build_contacts(store)
-    line = next((ln for ln in data["lines"] if sorted(ln["parties"]) == sorted(party)), None)
+    line = next(iter(build_contacts(store, pair=party)["lines"]), None)
     if line is None:
         raise HTTPException(404, f"There is no contact line between “{party[0]}” and “{party[1]}” in this store.")
     ids = [*line["parties"], *(i["place"] for i in line["items"] if i.get("place"))]
