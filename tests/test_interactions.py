@@ -247,3 +247,9 @@ def test_contacts_command(seeds_report: dict, tmp_path) -> None:
     assert text.exit_code == 0 and "Joe Biden — Vladimir Poutine" in text.output and "2021-12-30" in text.output
     missing = CliRunner().invoke(app, ["contacts", "--db", str(tmp_path / "none.db")])
     assert missing.exit_code != 0 and "expected an existing store" in missing.output
+
+
+@pytest.mark.parametrize("verb", ["a sommé le", "a enjoint au"])
+def test_an_order_to_a_party_is_a_demand(verb: str) -> None:
+    inter = _only(_read(f"Le président Alain Moreau {verb} ministre Paul Vernet de régler le dossier.", "fr"), "appeal")
+    assert (inter.actors, inter.targets) == ([_id("Alain Moreau")], [_id("Paul Vernet")])
