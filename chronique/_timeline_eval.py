@@ -36,6 +36,7 @@ from pathlib import Path
 from ._summary_eval import FrenchTokenizer
 from .errors import ConfigError, InputError
 from .evaluate import NewsArticle, _news_documents, _read_text, _result, _run_pipeline, read_news_events
+from .pipeline import RunResult
 from .records import Article, Event, RawDocument
 from .store import Store
 from .timeline import _dated_sentences, build_timeline
@@ -308,10 +309,10 @@ def _table(rows: dict[str, dict[str, float]]) -> dict[str, float | int]:
     return table
 
 
-def _notes(news: list, run: object, embedder: str) -> list[str]:
+def _notes(news: list[NewsArticle], run: RunResult, embedder: str) -> list[str]:
     """How the run was made."""
     return [
-        f"{len(news)} articles through the pipeline (embedder {embedder}); {len(getattr(run, 'failures', []) or [])} failed",
+        f"{len(news)} articles through the pipeline (embedder {embedder}); {len(run.failures)} failed",
         "date_*: exact days against the reference's; *_rouge{1,2}_f: F1 of concat (whole timeline), agreement (same "
         "day only) and align (nearest reference day, matches weighted 1/(1+days apart)), tilse's definitions; "
         "ROUGE averaged over the references in the timeline's language only",
