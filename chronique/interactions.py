@@ -503,8 +503,8 @@ def _triggers(doc, lang: str) -> list[tuple[int, str, str | None]]:
         if lemma not in table or t.i in standing_tokens or t.pos_ not in ("VERB", "NOUN", "PROPN", "ADJ", "AUX"):
             continue
         action, channel = table[lemma]
-        if action == "appeal" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ in ("par", "by"):
-            continue  # "l'appel, demandé par Austin": who asked for a call, not an appeal
+        if action == "appeal" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ in ("par", "by") and not _is_passive(t):
+            continue  # "l'appel, demandé par Austin": who asked for a call, not an appeal ("X a été sommé par Y" is one)
         sense = _sense(doc, t, lemma)
         if sense == "skip":
             continue
@@ -620,6 +620,10 @@ def _sentence_interactions(art: Article, lang: str, doc, start: int, end: int, u
                 actors_u, right = _genitive(doc, i, right)
         else:
             actors_u = _subject(doc, i, units) or left
+            agent = _passive_agent(doc, i, units)
+            if agent and actors_u and doc[i].lemma_.casefold() not in _lexicon()["reciprocal"]:
+                # "Vernet a été sommé par Moreau": the agent acts, the passive subject is acted upon
+                actors_u, right = agent, actors_u + [u for u in right if u not in agent]
         joined = n and not any(triggers[n - 1][0] < b < i for b in breaks)
         actor_ids = [u.party for u in actors_u if u.party] or (previous if joined else [])
         previous = actor_ids
@@ -677,6 +681,20 @@ def _subject(doc, i: int, units: list[_Unit]) -> list[_Unit]:
                 if found:
                     return found
     return []
+
+
+def _is_passive(t) -> bool:
+    """Whether a verb is in the passive voice with a subject ("X a été sommé", "X was ordered")."""
+    return any(c.dep_ in ("nsubj:pass", "nsubjpass") for c in t.children)
+
+
+def _passive_agent(doc, i: int, units: list[_Unit]) -> list[_Unit]:
+    """The units of a passive verb's agent ("par le président Moreau", "by President Moore"), if it has one."""
+    t = doc[i]
+    if t.pos_ != "VERB" or not _is_passive(t):
+        return []
+    idx = {c.i for child in t.children if child.dep_ in ("obl:agent", "agent") for c in child.subtree}
+    return [u for u in units if u.i in idx]
 
 
 def _holder(doc, i: int, units: list[_Unit]) -> list[_Unit]:

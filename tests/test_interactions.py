@@ -253,3 +253,16 @@ def test_contacts_command(seeds_report: dict, tmp_path) -> None:
 def test_an_order_to_a_party_is_a_demand(verb: str) -> None:
     inter = _only(_read(f"Le président Alain Moreau {verb} ministre Paul Vernet de régler le dossier.", "fr"), "appeal")
     assert (inter.actors, inter.targets) == ([_id("Alain Moreau")], [_id("Paul Vernet")])
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "action"),
+    [
+        ("Le ministre Paul Vernet a été sommé par le président Alain Moreau de régler le dossier.", "fr", "appeal"),
+        ("The minister Paul Vernet was urged by President Alain Moreau to settle the matter.", "en", "appeal"),
+        ("Le ministre Paul Vernet a été menacé par le président Alain Moreau.", "fr", "threaten"),
+    ],
+)
+def test_in_the_passive_the_agent_acts(text: str, language: str, action: str) -> None:
+    inter = _only(_read(text, language), action)
+    assert (inter.actors, inter.targets) == ([_id("Alain Moreau")], [_id("Paul Vernet")])
