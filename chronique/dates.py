@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass
 
 from .records import Article, TimeExpression
+from .settings import LEAD_DATE_CHARS
 
 __all__ = ["EventDate", "date_articles", "event_weekday", "find_time_expressions"]
 
@@ -208,7 +209,7 @@ def _explicit(expr: str, base: dt.date | None, language: str | None) -> str | No
     return day.isoformat()
 
 
-def event_date(article: Article, lead_chars: int = 700, window_days: int = 7) -> EventDate:
+def event_date(article: Article, lead_chars: int = LEAD_DATE_CHARS, window_days: int = 7) -> EventDate:
     """Choose the date of the event an article reports, with the evidence.
 
     The event is what the lead reports: the first day-precise date in the lead that falls within
@@ -244,7 +245,7 @@ def event_date(article: Article, lead_chars: int = 700, window_days: int = 7) ->
     return EventDate(None, "date unknown: no publication date, so relative dates cannot be resolved")
 
 
-def event_weekday(article: Article, lead_chars: int = 700) -> int | None:
+def event_weekday(article: Article, lead_chars: int = LEAD_DATE_CHARS) -> int | None:
     """The weekday of the event (0 Monday ... 6 Sunday) when its date cannot be known, else None.
 
     Without a publication date "vendredi" cannot be placed in the calendar, but it still says the

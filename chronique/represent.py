@@ -28,6 +28,7 @@ from datasketch import MinHash
 from .dates import event_weekday
 from .errors import ConfigError, ModelError
 from .records import Article
+from .settings import LEAD_EMBEDDING_CHARS, LEAD_LEXICAL_CHARS
 
 __all__ = [
     "EMBEDDERS",
@@ -407,7 +408,7 @@ def entity_profile(article: Article) -> dict[str, float]:
     return dict(prof)
 
 
-def embedding_text(article: Article, chars: int = 320) -> str:
+def embedding_text(article: Article, chars: int = LEAD_EMBEDDING_CHARS) -> str:
     """What is embedded: the title and the lead, where a report states its event.
 
     The lead is cut short on purpose: the encoder's cost grows faster than the text, and on two
@@ -449,7 +450,7 @@ def represent(
                 art.language,
                 art.event_date,
                 lexical_weights(full, art.language),
-                lexical_weights(embedding_text(art, 400), art.language),
+                lexical_weights(embedding_text(art, LEAD_LEXICAL_CHARS), art.language),
                 entity_profile(art),
                 numbers(art.text),
                 (signatures or {}).get(art.id) or minhash(art.text),

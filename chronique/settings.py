@@ -23,7 +23,13 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["SECTIONS", "Settings", "load_settings"]
+__all__ = ["LEAD_DATE_CHARS", "LEAD_EMBEDDING_CHARS", "LEAD_LEXICAL_CHARS", "SECTIONS", "Settings", "load_settings"]
+
+# What "the lead" of a report is, for each use: fixed, not settings, since the pair model was fitted on features
+# computed with these values (changing one means refitting it: training/train_pair_model.py).
+LEAD_EMBEDDING_CHARS = 320  # title and lead embedded: the encoder's cost grows faster than the text
+LEAD_LEXICAL_CHARS = 400  # the lead's word vector, a pair feature ("lead words")
+LEAD_DATE_CHARS = 700  # a date or weekday named this early is the event's (the dates stage's evidence)
 
 # [section] in a TOML file -> the prefix its keys take in Settings
 SECTIONS = {"events": "event_", "stories": "story_", "dates": "date_", "duplicates": "duplicate_"}
