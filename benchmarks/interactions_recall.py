@@ -21,7 +21,7 @@ import random
 from pathlib import Path
 
 from chronique import Pipeline, Store
-from chronique.evaluate import _news_documents, read_news_events
+from chronique.eval import news_documents, read_news_events
 from chronique.interactions import _party_id, _sentences
 from chronique.records import Article
 
@@ -37,7 +37,7 @@ def _store(name: str, cache: Path) -> Store:
     path = cache / f"{name}.db"
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        Pipeline(Store(path)).run_documents(_news_documents(read_news_events(NEWS / SETS[name]), dates=True))
+        Pipeline(Store(path)).run_documents(news_documents(read_news_events(NEWS / SETS[name]), dates=True))
     return Store(path)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from chronique import Pipeline, Store
 from chronique.engine import Engine, LocalEngine, RayEngine
-from chronique.evaluate import _news_documents, read_news_events
+from chronique.eval import news_documents, read_news_events
 
 ROOT = Path(__file__).resolve().parents[1]
 GIVEME = ROOT.parent / "shared" / "data" / "news-events" / "giveme5w1h_news_cluster.jsonl"
@@ -57,9 +57,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="Ray worker counts to time")
     args = parser.parse_args()
     rows = read_news_events(GIVEME)
-    docs = _news_documents(rows[: args.articles], dates=True)
+    docs = news_documents(rows[: args.articles], dates=True)
     # the warm-up fills every worker: as many batches as the most workers timed, of articles not timed
-    warmup = _news_documents(rows[args.articles :][: args.batch_size * max(args.workers)], dates=True)
+    warmup = news_documents(rows[args.articles :][: args.batch_size * max(args.workers)], dates=True)
     print(f"{len(docs)} Giveme5W1H articles, embedder {args.embedder}, batch size {args.batch_size}, {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         configs: list[tuple[str, Engine]] = [("local", LocalEngine())]

@@ -449,7 +449,7 @@ def eval_(
     against the human summaries given with --references. ``timelines`` makes each story's timeline from a
     news-events FILE and scores date F1 and ROUGE against the human timelines in the --references folder.
     """
-    from .evaluate import evaluate, format_table
+    from .eval import evaluate, format_table
 
     try:
         if dataset in ("summaries", "timelines"):
@@ -472,10 +472,10 @@ def _eval_references(kind: str, path: Path, references: Path | None, embedder: s
     if references is None:
         raise ConfigError(f"expected --references (the human {kind}) with `chronique eval {kind}`")
     if kind == "timelines":
-        from ._timeline_eval import evaluate_timelines
+        from .eval.timelines import evaluate_timelines
 
         return evaluate_timelines(path, references, embedder=embedder, limit=limit or None)
-    from ._summary_eval import evaluate_summaries
+    from .eval.summaries import evaluate_summaries
 
     return evaluate_summaries(path, references, embedder=embedder, limit=limit or None)
 

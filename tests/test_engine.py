@@ -209,9 +209,9 @@ def test_ray_engine_stores_what_the_local_engine_stores_on_the_demo(tmp_path: Pa
 def test_ray_engine_stores_what_the_local_engine_stores_on_a_development_set(tmp_path: Path, ray_engine: RayEngine) -> None:
     if not GIVEME.is_file():
         pytest.skip(f"no development set at {GIVEME} (../shared beside the repository)")
-    from chronique.evaluate import _news_documents, read_news_events
+    from chronique.eval import news_documents, read_news_events
 
-    docs = _news_documents(read_news_events(GIVEME, limit=60), dates=True)
+    docs = news_documents(read_news_events(GIVEME, limit=60), dates=True)
     local, ray = _run_both(tmp_path, ray_engine, lambda pipe: pipe.run_documents(docs))
     assert len(store_content(ray)["articles"]) >= 40  # 60 inputs, some of them one text under two ids
     assert_same_content(local, ray)

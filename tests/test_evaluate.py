@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chronique.errors import ConfigError, InputError
-from chronique.evaluate import (
+from chronique.eval import (
     SemevalPair,
     adjusted_rand,
     agglomerative_labels,

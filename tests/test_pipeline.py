@@ -343,13 +343,13 @@ def test_three_arrivals_group_as_one_run_on_a_development_set(tmp_path: Path) ->
 
     from conftest import ROOT
 
-    from chronique.evaluate import _news_documents, read_news_events
+    from chronique.eval import news_documents, read_news_events
     from chronique.store import Store
 
     path = ROOT.parent / "shared" / "data" / "news-events" / "rpm2_fr_dev.jsonl"
     if not path.exists():
         pytest.fail(f"expected the RPM2 development set at {path} (../shared beside the repository)")
-    docs = _news_documents(read_news_events(path), dates=False)
+    docs = news_documents(read_news_events(path), dates=False)
     one = Pipeline(Store(tmp_path / "one.db"), embedder="hashing")
     one.run_documents(docs)
     random.Random(7).shuffle(docs)

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_pair_model as T
 
 from chronique.cluster import _cosine, pair_features
-from chronique.evaluate import bcubed, pearson, read_ecbplus
+from chronique.eval import bcubed, pearson, read_ecbplus
 from chronique.represent import lexical_weights, numbers
 from chronique.store import Store
 from chronique.summarize import split_sentences

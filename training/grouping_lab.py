@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chronique.cluster import EventClusterer, PairModel, load_pair_model
-from chronique.evaluate import NewsArticle, _news_documents, ecb_gold_event, news_levels, read_ecbplus, read_news_events
+from chronique.eval import NewsArticle, ecb_gold_event, news_documents, news_levels, read_ecbplus, read_news_events
 from chronique.pipeline import Pipeline
 from chronique.records import Event, RawDocument, content_id
 from chronique.represent import Representation
@@ -60,7 +60,7 @@ def load_set(name: str, data: Path, cache: Path) -> LabSet:
     else:
         rel, dates = NEWS[name]
         arts = read_news_events(data / rel)
-        raws = _news_documents(arts, dates)
+        raws = news_documents(arts, dates)
     cache.mkdir(parents=True, exist_ok=True)
     store = Store(cache / f"{name}.db")
     if len(store.known_ids(r.id for r in raws)) < len({r.id for r in raws}):
@@ -119,7 +119,7 @@ def incremental(lab: LabSet, arrivals: int = 3, seed: int = 0) -> tuple[float, f
     """B-cubed (P, R, F1) of the events formed in ``arrivals`` seeded-shuffled parts against those of one run."""
     import random
 
-    from chronique.evaluate import bcubed
+    from chronique.eval import bcubed
 
     reps = sorted(lab.reps, key=lambda r: r.article_id)
     one = EventClusterer(model=load_pair_model(EMBEDDER)).partial_fit(reps)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from chronique.entities import NER_ROUTES, EntityExtractor, _mostly_latin
-from chronique.evaluate import SemevalPair, pearson, read_semeval
+from chronique.eval import SemevalPair, pearson, read_semeval
 from chronique.records import Article
 from chronique.represent import Embedder, combine, embedding_text, get_embedder
 

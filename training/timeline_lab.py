@@ -11,8 +11,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from chronique._timeline_eval import _failures, _table, read_reference_timelines, score_stories
-from chronique.evaluate import _news_documents, _result, format_table, read_news_events
+from chronique.eval import format_table, news_documents, read_news_events
+from chronique.eval._common import _result
+from chronique.eval.timelines import _failures, _table, read_reference_timelines, score_stories
 from chronique.pipeline import Pipeline
 from chronique.store import Store
 
@@ -22,7 +23,7 @@ CACHE = Path("/tmp/chronique-lab/crisis-timelines.db")
 
 def main() -> None:
     news = read_news_events(DATA / "ml_crisis_dev.jsonl")
-    raws = _news_documents(news, dates=True)
+    raws = news_documents(news, dates=True)
     if not CACHE.exists():
         CACHE.parent.mkdir(parents=True, exist_ok=True)
         Pipeline(Store(CACHE)).run_documents(raws)

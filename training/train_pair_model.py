@@ -40,7 +40,7 @@ from grouping_lab import KEYS, LabSet, load_set, score
 from sklearn.linear_model import LogisticRegression
 
 from chronique.cluster import FEATURES, EventClusterer, PairModel, pair_features, pair_vector
-from chronique.evaluate import SEED_GOLD, _pair_documents, bcubed, ecb_gold_event, pearson, read_ecbplus, read_semeval
+from chronique.eval import SEED_GOLD, bcubed, ecb_gold_event, pair_documents, pearson, read_ecbplus, read_semeval
 from chronique.ingest import read_inputs
 from chronique.pipeline import Pipeline, RunResult
 from chronique.records import RawDocument, content_id
@@ -97,7 +97,7 @@ def ecb_pairs(data: Path, cache: Path) -> tuple[list, dict, dict]:
 def semeval_pairs(data: Path, cache: Path) -> tuple[list, list, dict]:
     """(labelled pairs, all pairs with gold Overall, reps by content id) for SemEval."""
     pairs = read_semeval(data / "semeval2022-task8" / "training_set.csv")
-    docs = list(_pair_documents(pairs).values())
+    docs = list(pair_documents(pairs).values())
     store = build_store(cache / "semeval.db", docs)
     reps = {r.article_id: r for r in store.representations()}
     original = {a.id: a.duplicate_of for a in store.articles() if a.duplicate_of}

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chronique._summary_eval import FrenchTokenizer, evaluate_summaries, read_references
 from chronique.cli import app
 from chronique.errors import InputError
+from chronique.eval.summaries import FrenchTokenizer, evaluate_summaries, read_references
 
 ROOT = Path(__file__).resolve().parents[1]
 NEWS = ROOT.parent / "shared" / "data" / "news-events"

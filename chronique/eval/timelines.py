@@ -33,13 +33,14 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 
-from ._summary_eval import FrenchTokenizer
-from .errors import ConfigError, InputError
-from .evaluate import NewsArticle, _news_documents, _read_text, _result, _run_pipeline, read_news_events
-from .pipeline import RunResult
-from .records import Article, Event, RawDocument
-from .store import Store
-from .timeline import _dated_sentences, build_timeline
+from ..errors import ConfigError, InputError
+from ..pipeline import RunResult
+from ..records import Article, Event, RawDocument
+from ..store import Store
+from ..timeline import _dated_sentences, build_timeline
+from ._common import _read_text, _result, _run_pipeline
+from .news import NewsArticle, news_documents, read_news_events
+from .summaries import FrenchTokenizer
 
 __all__ = ["Timeline", "evaluate_timelines", "read_reference_timelines", "score_stories", "timeline_scores"]
 
@@ -242,7 +243,7 @@ def evaluate_timelines(path: str | Path, references: str | Path, embedder: str =
     wanted = {key: ref for key, ref in refs.items() if key[0] in stories}
     if not wanted:
         raise InputError(str(references), f"expected timelines of the file's stories {sorted(stories)}, got {sorted(refs)}")
-    raws = _news_documents(news, dates=True)
+    raws = news_documents(news, dates=True)
     pipe, run = _run_pipeline(raws, embedder, [])
     per_ref, notes = score_stories(news, raws, pipe.store, wanted)
     tables = {system: _table(rows) for system, rows in per_ref.items()}

@@ -22,11 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, InputError
-from .evaluate import NewsArticle, _read_text, _result, read_news_events
-from .records import Article
-from .represent import Embedder, get_embedder
-from .summarize import SENTENCES_PER_REPORT, SUMMARY_WORDS, event_summary, sentence_vectors, split_sentences
+from ..errors import ConfigError, InputError
+from ..records import Article
+from ..represent import Embedder, get_embedder
+from ..summarize import SENTENCES_PER_REPORT, SUMMARY_WORDS, event_summary, sentence_vectors, split_sentences
+from ._common import _read_text, _result
+from .news import NewsArticle, read_news_events
 
 __all__ = ["FrenchTokenizer", "evaluate_summaries", "read_references", "rouge_table"]
 

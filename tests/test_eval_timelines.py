@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chronique._timeline_eval import evaluate_timelines, most_mentioned, random_timeline, read_reference_timelines, timeline_scores
 from chronique.cli import app
 from chronique.errors import InputError
+from chronique.eval.timelines import evaluate_timelines, most_mentioned, random_timeline, read_reference_timelines, timeline_scores
 from chronique.records import Article, TimeExpression
 
 
