@@ -1,6 +1,6 @@
 """Stage 2, clean: strip page chrome and keep every sentence of reporting.
 
-A cleaned text longer than :data:`chronique.ingest.MAX_TEXT_CHARS` (what the language models read) is cut
+A cleaned text longer than :data:`chronique.sources.MAX_TEXT_CHARS` (what the language models read) is cut
 at a paragraph break, with a note on the article.
 
 HTML goes through trafilatura (text, title, date, site, author), then through the same line
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import trafilatura
 
-from .ingest import MAX_TEXT_CHARS
 from .records import Article, RawDocument
+from .sources import MAX_TEXT_CHARS
 
 __all__ = ["ChromeModel", "CleanResult", "clean_documents", "clean_text"]
 
@@ -143,7 +143,7 @@ def clean_documents(docs: list[RawDocument], chrome: ChromeModel | None = None) 
     """Clean a batch of documents into articles.
 
     Args:
-        docs: documents from :func:`chronique.ingest.read_inputs`.
+        docs: documents from :func:`chronique.sources.read_inputs`.
         chrome: a fitted :class:`ChromeModel`; lines it knows as repeated chrome are removed.
 
     Returns:

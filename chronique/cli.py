@@ -23,16 +23,16 @@ from .contacts import build_contacts, print_contacts
 from .errors import ChroniqueError, ConfigError, InputError
 from .export import ExportFormat, ExportKind
 from .export import export as export_store
-from .ingest import DEFAULT_MAX_BYTES, IngestStats
 from .report import build_report, print_report, printable
+from .sources import DEFAULT_MAX_BYTES, IngestStats
 from .store import Store
 
 __all__ = ["app"]
 
 if TYPE_CHECKING:
-    from .crawl import Crawler
     from .pipeline import RunResult
     from .records import Failure, RawDocument
+    from .sources.web import Crawler
 
 app = typer.Typer(
     add_completion=False,
@@ -183,10 +183,10 @@ def run(
     workers: int = typer.Option(None, min=1, help="With --engine ray: analysis tasks run at once (default 2)."),
 ) -> None:
     """Ingest inputs (files, web archives, feeds, URL lists), update events and stories in the store, and print the report."""
-    from .crawl import CrawlConfig, Crawler
     from .engine import get_engine
     from .pipeline import Pipeline
     from .settings import load_settings
+    from .sources.web import CrawlConfig, Crawler
 
     if not (paths or feed or urls):
         _say("error: expected inputs: paths, --feed or --urls; got none", "red")
@@ -231,9 +231,9 @@ def _web_documents(
     feeds: list[str], url_files: list[Path], crawler: Crawler, store: Store, stats: IngestStats, max_bytes: int
 ) -> Iterator[RawDocument | Failure]:
     """The pages of URL lists, then of feeds, fetched lazily and each at most once per store."""
-    from .crawl import crawl as crawl_urls
-    from .crawl import read_url_list
-    from .feeds import feed_documents
+    from .sources.feeds import feed_documents
+    from .sources.web import crawl as crawl_urls
+    from .sources.web import read_url_list
 
     urls = chain.from_iterable(read_url_list(f) for f in url_files)
     yield from crawl_urls(urls, crawler, store.has_url, stats)

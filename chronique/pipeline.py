@@ -41,12 +41,12 @@ from .dates import date_articles
 from .engine import Engine, get_engine
 from .entities import EntityExtractor
 from .errors import ConfigError, ModelError, StoreError
-from .ingest import DEFAULT_MAX_BYTES, IngestStats, read_inputs
 from .interactions import InteractionExtractor, rename_parties
 from .language import detect_languages
 from .records import Article, Event, Failure, RawDocument, Story
 from .represent import Embedder, Representation, embedding_text, entity_profile, get_embedder, interaction_key, minhash, represent
 from .settings import Settings
+from .sources import DEFAULT_MAX_BYTES, IngestStats, read_inputs
 from .store import Store
 from .stories import link_stories
 from .summarize import summarize_event

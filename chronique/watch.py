@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ingest import read_inputs, walk_inputs
 from .pipeline import Pipeline, RunResult
 from .records import Failure, RawDocument
+from .sources import read_inputs, walk_inputs
 
 __all__ = ["WatchPass", "changed_files", "watch", "watch_once"]
 
@@ -42,7 +42,7 @@ def changed_files(
     """The input files under ``folder`` that are new or changed since ``seen``.
 
     Args:
-        folder: the watched folder (walked recursively, as :func:`chronique.ingest.walk_inputs` does).
+        folder: the watched folder (walked recursively, as :func:`chronique.sources.walk_inputs` does).
         seen: ``{path: (size, mtime_ns)}`` of the files already handled.
         settle: files modified less than this many seconds ago are left for a later pass.
         now: the current time (seconds since the epoch); defaults to the clock.

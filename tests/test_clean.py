@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chronique.clean import ChromeModel, clean_documents, clean_html, clean_text
-from chronique.ingest import read_inputs
+from chronique.sources import read_inputs
 
 CHROME = {
     "000": ["Javier AnsorenaSUIVRE"],
@@ -103,8 +103,8 @@ def test_html_path_uses_trafilatura() -> None:
 
 def test_a_text_longer_than_the_models_read_is_cut_with_a_note() -> None:
     """Audit: a 4 MB text reached spaCy whole and failed with its raw E088; a page's text is cut and says so."""
-    from chronique.ingest import MAX_TEXT_CHARS
     from chronique.records import RawDocument
+    from chronique.sources import MAX_TEXT_CHARS
 
     para = "Une phrase de reportage assez longue pour compter ici, avec des mots. " * 20
     paras = "".join(f"<p>Paragraphe {i}. {para}</p>" for i in range(MAX_TEXT_CHARS // len(para) + 50))

@@ -27,12 +27,12 @@ import pytest
 from typer.testing import CliRunner
 
 from chronique.cli import app
-from chronique.ingest import read_inputs
 from chronique.records import Failure, RawDocument
+from chronique.sources import read_inputs
 from chronique.store import Store
 from tests._http import article_text
 from tests.conftest import EXAMPLES
-from tests.test_warc import write_warc
+from tests.test_sources_warc import write_warc
 
 # real models in subprocesses, runs killed, 200 MB files written: each test takes seconds to minutes
 pytestmark = pytest.mark.slow

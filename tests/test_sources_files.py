@@ -7,8 +7,8 @@ import json
 import os
 from pathlib import Path
 
-from chronique.ingest import read_inputs
 from chronique.records import Failure, RawDocument
+from chronique.sources import read_inputs
 
 
 def _split(items: list) -> tuple[list[RawDocument], list[Failure]]:

@@ -11,8 +11,8 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from chronique.ingest import IngestStats, read_inputs
 from chronique.records import Failure, RawDocument
+from chronique.sources import IngestStats, read_inputs
 from tests._http import article_text
 
 

@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from chronique.cli import app
-from chronique.crawl import USER_AGENT, CrawlConfig, Crawler, crawl, is_public_address, read_url_list
-from chronique.ingest import IngestStats
 from chronique.pipeline import Pipeline
 from chronique.records import Failure, RawDocument
+from chronique.sources import IngestStats
+from chronique.sources.web import USER_AGENT, CrawlConfig, Crawler, crawl, is_public_address, read_url_list
 from chronique.store import Store
 from tests._http import LocalServer, Route, article_text, serve
 

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from chronique.cli import app
-from chronique.crawl import CrawlConfig, Crawler
-from chronique.feeds import FeedItem, feed_documents, read_feed
 from chronique.records import Failure, RawDocument
+from chronique.sources.feeds import FeedItem, feed_documents, read_feed
+from chronique.sources.web import CrawlConfig, Crawler
 from chronique.store import Store
 from tests._http import LocalServer, Route, article_text, serve
 

@@ -18,10 +18,10 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from .crawl import Crawler
-from .errors import InputError, MalformedRecordError
-from .ingest import DEFAULT_MAX_BYTES, IngestStats, as_failure, read_capped
-from .records import Failure, RawDocument
+from ..errors import InputError, MalformedRecordError
+from ..records import Failure, RawDocument
+from .decode import DEFAULT_MAX_BYTES, IngestStats, as_failure, read_capped
+from .web import Crawler
 
 __all__ = ["FeedItem", "feed_documents", "read_feed"]
 

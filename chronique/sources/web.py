@@ -30,9 +30,9 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from .errors import EncodingError, FetchError, InputError, RefusedError, TooLargeError
-from .ingest import DEFAULT_MAX_BYTES, IngestStats, as_failure, decode_bytes, decode_page, read_capped
-from .records import Failure, RawDocument, content_id
+from ..errors import EncodingError, FetchError, InputError, RefusedError, TooLargeError
+from ..records import Failure, RawDocument, content_id
+from .decode import DEFAULT_MAX_BYTES, IngestStats, as_failure, decode_bytes, decode_page, read_capped
 
 __all__ = ["USER_AGENT", "CrawlConfig", "Crawler", "Page", "crawl", "is_public_address", "read_url_list"]
 

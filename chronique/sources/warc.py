@@ -20,9 +20,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
-from .errors import InputError
-from .ingest import GZIP_MAX_RATIO, IngestStats, as_failure, decode_page, normalise_date, open_regular
-from .records import Failure, RawDocument, content_id
+from ..errors import InputError
+from ..records import Failure, RawDocument, content_id
+from .decode import GZIP_MAX_RATIO, IngestStats, as_failure, decode_page, normalise_date, open_regular
 
 __all__ = ["read_warc"]
 
