@@ -6,6 +6,7 @@ Example:
     >>> Pipeline(store).run(["examples/news"])        # doctest: +SKIP
 """
 
+from .app.report import build_report
 from .cluster import EventClusterer, find_duplicates, pair_features, pair_score
 from .contacts import build_contacts
 from .disagreements import Disagreement, find_disagreements
@@ -13,7 +14,6 @@ from .errors import ChroniqueError, ConfigError, InputError, ModelError, StoreEr
 from .pipeline import Pipeline, RunResult
 from .provenance import event_provenance, outlet_of
 from .records import Article, Event, Failure, Interaction, Mention, RawDocument, Story, SummarySentence, TimeExpression
-from .report import build_report
 from .represent import EMBEDDERS, get_embedder, register_embedder
 from .settings import Settings, load_settings
 from .store import Store

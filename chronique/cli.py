@@ -19,11 +19,11 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
+from .app.export import ExportFormat, ExportKind
+from .app.export import export as export_store
+from .app.report import build_report, print_report, printable
 from .contacts import build_contacts, print_contacts
 from .errors import ChroniqueError, ConfigError, InputError
-from .export import ExportFormat, ExportKind
-from .export import export as export_store
-from .report import build_report, print_report, printable
 from .sources import DEFAULT_MAX_BYTES, IngestStats
 from .store import Store
 
@@ -285,10 +285,10 @@ def watch(
     once: bool = typer.Option(False, "--once", help="Look once, process what is new, and exit (status 1 if some inputs failed)."),
 ) -> None:
     """Watch a folder: read new and changed files as they land and keep events and stories up to date (Ctrl-C stops)."""
+    from .app.watch import WatchPass, watch_once
+    from .app.watch import watch as watch_loop
     from .pipeline import Pipeline
     from .settings import load_settings
-    from .watch import WatchPass, watch_once
-    from .watch import watch as watch_loop
 
     if not folder.is_dir():
         _say(f"error: expected a folder to watch, got {folder} (not a folder)", "red")

@@ -205,7 +205,7 @@ def build_contacts(store: Store, names: Iterable[str] = (), pair: Iterable[str] 
 
 def print_contacts(data: dict[str, Any], console: Any) -> None:
     """Print contact lines as text: one block per pair, one row per item, with how many reports state it."""
-    from .report import printable
+    from .app.report import printable
 
     if not data["lines"]:
         console.print("no contacts found", markup=False)

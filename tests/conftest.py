@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from chronique.app.report import build_report
 from chronique.pipeline import Pipeline
-from chronique.report import build_report
 from chronique.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

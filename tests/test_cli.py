@@ -19,8 +19,8 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from chronique.app.report import print_report, printable
 from chronique.cli import app
-from chronique.report import print_report, printable
 from tests.conftest import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]

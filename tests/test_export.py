@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from chronique.app.export import COLUMNS, ExportKind, export, export_rows
 from chronique.cli import app
 from chronique.errors import ConfigError, InputError
-from chronique.export import COLUMNS, ExportKind, export, export_rows
 from chronique.serve import create_app
 from chronique.store import Store
 

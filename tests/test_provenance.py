@@ -7,9 +7,9 @@ import io
 from fastapi.testclient import TestClient
 from rich.console import Console
 
+from chronique.app.report import print_report
 from chronique.provenance import event_provenance, find_citations, outlet_of, to_json
 from chronique.records import Article, Mention
-from chronique.report import print_report
 from chronique.serve import create_app
 
 LOCAL = "http://127.0.0.1"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from chronique.app.watch import changed_files, watch_once
 from chronique.cli import app
 from chronique.pipeline import Pipeline
 from chronique.store import Store
-from chronique.watch import changed_files, watch_once
 from tests._http import article_text
 
 ROOT = Path(__file__).resolve().parents[1]

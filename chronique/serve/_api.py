@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from ..export import ExportFormat, ExportKind, export
+from ..app.export import ExportFormat, ExportKind, export
 from ..store import Store
 from . import _queries as q
 from ._deps import read_store
@@ -196,7 +196,7 @@ def export_table(
     what: ExportKind,
     fmt: Annotated[ExportFormat, Query(alias="format", description="jsonl, csv or parquet.")] = ExportFormat.jsonl,
 ) -> FileResponse:
-    """The rows ``chronique export --what WHAT --format FORMAT`` writes (fixed columns, see :mod:`chronique.export`)."""
+    """The rows ``chronique export --what WHAT --format FORMAT`` writes (fixed columns, see :mod:`chronique.app.export`)."""
     folder = tempfile.mkdtemp(prefix="chronique-export-")
     path = Path(folder) / f"{what.value}.{fmt.value}"
     export(store, what, fmt, path)

@@ -21,11 +21,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-from .contacts import build_contacts
-from .errors import ConfigError, InputError
-from .provenance import outlet_of
+from ..contacts import build_contacts
+from ..errors import ConfigError, InputError
+from ..provenance import outlet_of
+from ..store import Store
 from .report import build_report
-from .store import Store
 
 __all__ = ["COLUMNS", "ExportFormat", "ExportKind", "export", "export_rows"]
 

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .pipeline import Pipeline, RunResult
-from .records import Failure, RawDocument
-from .sources import read_inputs, walk_inputs
+from ..pipeline import Pipeline, RunResult
+from ..records import Failure, RawDocument
+from ..sources import read_inputs, walk_inputs
 
 __all__ = ["WatchPass", "changed_files", "watch", "watch_once"]
 

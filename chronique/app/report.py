@@ -9,12 +9,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from .disagreements import event_disagreements, language_note, to_json
-from .interactions import event_interaction, interaction_json
-from .provenance import event_provenance, outlet_json, outlet_of
-from .provenance import to_json as provenance_json
-from .records import Article
-from .store import Store
+from ..disagreements import event_disagreements, language_note, to_json
+from ..interactions import event_interaction, interaction_json
+from ..provenance import event_provenance, outlet_json, outlet_of
+from ..provenance import to_json as provenance_json
+from ..records import Article
+from ..store import Store
 
 __all__ = ["build_report", "print_report", "printable"]
 
