@@ -10,7 +10,7 @@ Every read is bounded: only regular files are opened (a named pipe, socket or de
 forever), never more than the size cap is held, and decompression stops at a cap. The cap
 (``max_bytes``) applies to a whole ``.txt``/``.html``/single-object ``.json`` file and to each record of
 a ``.jsonl`` file, a ``.json`` list or a web archive. A ``.jsonl`` file is streamed line by line, so it
-may be of any size on disk (compressed, it may inflate to at most :data:`GZIP_MAX_RATIO` times its
+may be of any size on disk (compressed, it may inflate to at most :data:`~chronique.sources.decode.GZIP_MAX_RATIO` times its
 size); a ``.json`` list is parsed whole, so it has a total cap of :data:`JSON_LIST_FACTOR` records'
 worth. A folder walk reads only regular files inside the folder: symbolic links leading out of it,
 links to folders (which may loop), and names that are not UTF-8 are reported, not followed.
