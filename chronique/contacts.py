@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ._text import printable
 from .entities import canonical_id, skeleton
 from .records import Interaction
 from .store import Store
@@ -205,7 +206,6 @@ def build_contacts(store: Store, names: Iterable[str] = (), pair: Iterable[str] 
 
 def print_contacts(data: dict[str, Any], console: Any) -> None:
     """Print contact lines as text: one block per pair, one row per item, with how many reports state it."""
-    from .app.report import printable
 
     if not data["lines"]:
         console.print("no contacts found", markup=False)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from .._text import printable
 from ..disagreements import event_disagreements, language_note, to_json
 from ..interactions import event_interaction, interaction_json
 from ..provenance import event_provenance, outlet_json, outlet_of
@@ -17,22 +17,6 @@ from ..records import Article
 from ..store import Store
 
 __all__ = ["build_report", "print_report", "printable"]
-
-# Characters that would act on the terminal rather than show: C0/C1 controls (ESC starts ANSI codes, a
-# newline could forge a line of output), bidi overrides and isolates (they reorder what follows), line separators.
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """``text`` with every control, bidi or line-separator character shown as its escape (``\\x1b``, ``\\u202e``).
-
-    Args:
-        text: a file name, reason or title from an input, as it arrived.
-
-    Returns:
-        The same text, safe to print on a terminal: nothing in it moves the cursor, recolours or reorders.
-    """
-    return _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _esc(text: str) -> str:
