@@ -177,23 +177,27 @@ def _first_sentences(mentions: dict[str, list[str]], days: Iterable[str], per_da
     return {d: list(dict.fromkeys(mentions[d]))[:per_date] for d in sorted(days)}
 
 
-def most_mentioned(articles: list[Article], dates: int, per_date: int) -> Timeline:
+def most_mentioned(articles: list[Article], dates: int, per_date: int, mentions: dict[str, list[str]] | None = None) -> Timeline:
     """The baseline: the days most sentences are dated to, each with its first sentences.
 
     Args:
         articles: the reports, with their resolved time expressions.
         dates: how many days.
         per_date: how many sentences a day.
+        mentions: the reports' dated sentences when already gathered (the day -> sentences map both
+            baselines read); None gathers them here.
 
     Returns:
         Day -> sentences.
     """
-    mentions = _mentions(articles)
+    mentions = _mentions(articles) if mentions is None else mentions
     ranked = sorted(mentions, key=lambda d: (-len(mentions[d]), d))[:dates]
     return _first_sentences(mentions, ranked, per_date)
 
 
-def random_timeline(articles: list[Article], dates: int, per_date: int, seed: int) -> Timeline:
+def random_timeline(
+    articles: list[Article], dates: int, per_date: int, seed: int, mentions: dict[str, list[str]] | None = None
+) -> Timeline:
     """The baseline: days drawn at random (seeded) among those the reports name, each with its first sentences.
 
     Args:
@@ -201,11 +205,12 @@ def random_timeline(articles: list[Article], dates: int, per_date: int, seed: in
         dates: how many days.
         per_date: how many sentences a day.
         seed: the draw's seed.
+        mentions: as :func:`most_mentioned` takes them.
 
     Returns:
         Day -> sentences.
     """
-    mentions = _mentions(articles)
+    mentions = _mentions(articles) if mentions is None else mentions
     days = sorted(mentions)
     return _first_sentences(mentions, random.Random(seed).sample(days, min(dates, len(days))), per_date)
 
@@ -278,11 +283,12 @@ def score_stories(
         story_events = [e for e in events if ids & set(e.article_ids)]
         k, per_date = len(reference), max(1, round(sum(map(len, reference.values())) / len(reference)))
         tokenize = FrenchTokenizer(language=lang).tokenize if same else None
+        mentions = _mentions(chosen)  # read once for both baselines and all ten random draws
         name = f"{lang}_{story}"
         systems: dict[str, list[Timeline]] = {
             "chronique": [chronique_timeline(chosen, story_events, k, per_date)],
-            "most-mentioned": [most_mentioned(chosen, k, per_date)],
-            "random": [random_timeline(chosen, k, per_date, seed) for seed in range(RANDOM_DRAWS)],
+            "most-mentioned": [most_mentioned(chosen, k, per_date, mentions)],
+            "random": [random_timeline(chosen, k, per_date, seed, mentions) for seed in range(RANDOM_DRAWS)],
         }
         for system, timelines in systems.items():
             scores = [timeline_scores(t, reference, tokenize) for t in timelines]
