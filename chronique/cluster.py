@@ -17,7 +17,7 @@ import heapq
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -25,7 +25,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from .errors import ConfigError
-from .represent import Representation
+from .represent import Representation, block_keys
 
 __all__ = [
     "FEATURES",
@@ -402,22 +402,42 @@ class EventClusterer:
         neighbours: how many nearest articles by embedding are candidates besides the shared keys.
         reopen: a new article whose pair score with a member of an existing event reaches this reopens that
             event: its members are grouped again together with the new articles.
+        window: days; a dated article sharing only a key with a dated new one further apart than this is not a
+            candidate (0: no limit). The date rules all but rule such pairs out anyway (past ten days they take
+            more log-odds than the content can give), and the limit is what keeps a batch's cost flat as an
+            archive grows: a common name's articles are counted over weeks, not over years.
+        vectors: the embeddings to take nearest neighbours from, when they are kept elsewhere (the pipeline's
+            index of every stored article, while this clusterer holds only some): its owner adds to it.
     """
 
-    def __init__(self, threshold: float = 0.5, model: PairModel | None = None, neighbours: int = 20, reopen: float = 0.25) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.5,
+        model: PairModel | None = None,
+        neighbours: int = 20,
+        reopen: float = 0.25,
+        window: int = 0,
+        vectors: VectorIndex | None = None,
+    ) -> None:
         self.threshold = threshold
         self.reopen = reopen
         self.model = model
         self.neighbours = neighbours
+        self.window = window
         self.reps_: dict[str, Representation] = {}
         self.labels_: dict[str, str] = {}
         self.members_: dict[str, list[str]] = {}
         self.entity_df_: Counter[str] = Counter()
         self.term_df_: Counter[str] = Counter()
         self._weights: tuple[dict[str, float], dict[str, float], dict[str, float]] | None = None
+        self.n_articles_ = 0  # articles the document frequencies count
         self._blocks: dict[str, set[str]] = {}  # block key -> ids of the articles that have it
-        self._vectors = np.zeros((0, 0), np.float32)  # embeddings by row (spare rows at the end), in arrival order
-        self._vector_ids: list[str] = []  # the article of each used row
+        self._days: dict[str, int] = {}  # article id -> its date's day number, for the dated ones
+        self.vectors = vectors if vectors is not None else VectorIndex()
+        self._own_vectors = vectors is None  # a shared index is kept up to date by its owner
+        self._counted = True  # False once the corpus counts come from outside (see include)
+        self.reserved: set[str] = set()  # event ids in use outside the events held here (see include)
+        self.fetch: Callable[[list[str]], None] | None = None  # with a partial state: includes the articles asked for
 
     @property
     def model_(self) -> PairModel:
@@ -427,7 +447,7 @@ class EventClusterer:
     def _rarity(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """(entity idf, term idf, reweighted norm by article), computed once per fitted set of articles."""
         if self._weights is None:
-            n = max(1, len(self.reps_))
+            n = max(1, self.n_articles_)
             self._weights = (
                 {e: math.log(1 + n / df) for e, df in self.entity_df_.items()},
                 {t: math.log(1 + n / df) for t, df in self.term_df_.items()},
@@ -460,20 +480,50 @@ class EventClusterer:
     def _add(self, r: Representation) -> None:
         """Take an article's representation and its document frequencies into the fitted state."""
         self.reps_[r.article_id] = r
-        self.entity_df_.update(r.entities.keys())
-        self.term_df_.update(r.lexical.keys())
+        if self._counted:
+            self.entity_df_.update(r.entities.keys())
+            self.term_df_.update(r.lexical.keys())
+            self.n_articles_ += 1
         self._weights = None  # the rarity weights change with the set
         # the candidate indexes grow with the articles, so that a batch is not made to rebuild them over the store
-        for k in _block_keys(r):
+        for k in block_keys(r):
             self._blocks.setdefault(k, set()).add(r.article_id)
-        if r.embedding.size and r.embedding.size == (self._vectors.shape[1] if self._vectors.size else r.embedding.size):
-            if len(self._vector_ids) == len(self._vectors):
-                grown = np.zeros((max(64, 2 * len(self._vectors)), r.embedding.size), np.float32)  # doubling: amortised O(1)
-                if self._vector_ids:
-                    grown[: len(self._vector_ids)] = self._vectors[: len(self._vector_ids)]
-                self._vectors = grown
-            self._vectors[len(self._vector_ids)] = r.embedding
-            self._vector_ids.append(r.article_id)
+        if r.date:
+            self._days[r.article_id] = dt.date.fromisoformat(r.date).toordinal()
+        if self._own_vectors:
+            self.vectors.add(r.article_id, r.embedding)
+
+    def include(
+        self, reps: list[Representation], members: dict[str, list[str]], entity_df: dict[str, int], term_df: dict[str, int], n_articles: int
+    ) -> EventClusterer:
+        """Hold part of a larger fitted state: some articles, the events they belong to, and the corpus's counts.
+
+        A store too large to hold in memory restores only what placing a batch needs (the articles it may be
+        compared with and their events' members), with document frequencies counted over the whole store, so
+        that the pairs score as they would with everything loaded. Once called, :meth:`partial_fit` no
+        longer counts: the counts given must cover the articles it will be given too.
+
+        Args:
+            reps: representations to hold (those held already are kept).
+            members: event id -> member article ids of events to hold, all among the held articles.
+            entity_df, term_df: document frequencies of the names and lexical features of ``reps``, over the store.
+            n_articles: how many articles those frequencies count.
+
+        Returns:
+            self.
+        """
+        self._counted = False
+        for r in reps:
+            if r.article_id not in self.reps_:
+                self._add(r)
+        self.entity_df_.update(entity_df)
+        self.term_df_.update(term_df)
+        self.n_articles_ = n_articles
+        self._weights = None
+        for k, m in members.items():
+            self.members_[k] = sorted(m)
+            self.labels_.update(dict.fromkeys(m, k))
+        return self
 
     def load(self, reps: list[Representation], members: dict[str, list[str]]) -> EventClusterer:
         """Restore a fitted state: stored representations and event memberships.
@@ -512,6 +562,11 @@ class EventClusterer:
         # later report links) would stay forever, and the grouping would depend on the order of arrival.
         if reopened:
             members = sorted(a for k in reopened for a in self.members_[k])
+            missing = [a for a in members if a not in self.reps_]
+            if missing:  # a partial state (see include): its owner fetches what it lacks
+                if self.fetch is None:
+                    raise KeyError(f"expected every member of the reopened events to be held, missing {missing[:3]}")
+                self.fetch(missing)
             scores |= self._pair_scores([self.reps_[a] for a in members], among=set(members))
         groups = [(True, k, m) for k, m in sorted(self.members_.items()) if k not in reopened]
         groups += [(False, a, [a]) for a in sorted({*(r.article_id for r in new), *(a for k in reopened for a in self.members_[k])})]
@@ -546,7 +601,7 @@ class EventClusterer:
         for _, k, n in sorted(claims):
             if n not in names and k not in names.values():
                 names[n] = k
-        taken = set(self.members_) | set(names.values())
+        taken = set(self.members_) | set(names.values()) | self.reserved
         for n, (is_old, _, members) in enumerate(merged):
             if is_old:
                 continue
@@ -575,25 +630,51 @@ class EventClusterer:
 
     def _candidates(self, new: list[Representation]) -> dict[str, set[str]]:
         """For each new article, the articles worth scoring against it."""
-        out = {r.article_id: set().union(*(self._blocks[k] for k in _block_keys(r))) for r in new}
-        if self._vector_ids and self.neighbours:
-            matrix = self._vectors[: len(self._vector_ids)]
+        out = {r.article_id: set().union(*(self._blocks.get(k, ()) for k in block_keys(r))) for r in new}
+        if self.window:
+            for aid, found in out.items():
+                if (day := self._days.get(aid)) is not None:
+                    out[aid] = {a for a in found if abs(self._days.get(a, day) - day) <= self.window}
+        if self.neighbours:
             for r in new:
-                if r.embedding.size == matrix.shape[1]:
-                    sims = matrix @ r.embedding
-                    top = np.argsort(-sims, kind="stable")[: self.neighbours + 1]
-                    out[r.article_id] |= {self._vector_ids[i] for i in top}
+                # a shared index may name articles not held here (withdrawn since, or out of a partial state)
+                out[r.article_id] |= {a for a in self.vectors.nearest(r.embedding, self.neighbours + 1) if a in self.reps_}
         for aid, cands in out.items():
             cands.discard(aid)
         return out
 
 
-def _block_keys(r: Representation, lexical: int = 12) -> set[str]:
-    """Keys that a same-event pair nearly always shares: a rare-ish name, a figure, a salient lead term."""
-    keys = {f"e:{e}" for e in r.entities}
-    keys |= {f"n:{n}" for n in r.numbers}
-    keys |= {f"w:{w}" for w, _ in sorted(r.lead.items(), key=lambda kv: (-kv[1], kv[0]))[:lexical]}
-    return keys
+class VectorIndex:
+    """Embeddings by row in arrival order, with exact nearest neighbours by inner product.
+
+    Exact, so the candidates (and the events) do not depend on an approximation; rows double as they fill.
+    """
+
+    def __init__(self) -> None:
+        self._matrix = np.zeros((0, 0), np.float32)  # spare rows at the end
+        self.ids: list[str] = []  # the article of each used row
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, article_id: str, embedding: np.ndarray) -> None:
+        """Append one article's embedding (one of another size than the first is left out)."""
+        if not embedding.size or embedding.size != (self._matrix.shape[1] if self._matrix.size else embedding.size):
+            return
+        if len(self.ids) == len(self._matrix):
+            grown = np.zeros((max(64, 2 * len(self._matrix)), embedding.size), np.float32)  # doubling: amortised O(1)
+            if self.ids:
+                grown[: len(self.ids)] = self._matrix[: len(self.ids)]
+            self._matrix = grown
+        self._matrix[len(self.ids)] = embedding
+        self.ids.append(article_id)
+
+    def nearest(self, embedding: np.ndarray, k: int) -> list[str]:
+        """The ``k`` articles of largest inner product with ``embedding``, ties in arrival order."""
+        if not self.ids or embedding.size != self._matrix.shape[1]:
+            return []
+        sims = self._matrix[: len(self.ids)] @ embedding
+        return [self.ids[i] for i in np.argsort(-sims, kind="stable")[:k]]
 
 
 class _Agglomeration:

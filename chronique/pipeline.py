@@ -36,20 +36,19 @@ from itertools import chain
 from datasketch import MinHash
 
 from .clean import ChromeModel, clean_documents
-from .cluster import DuplicateIndex, EventClusterer, load_pair_model
+from .cluster import DuplicateIndex, load_pair_model
 from .dates import date_articles
 from .engine import Engine, get_engine
 from .entities import EntityExtractor
 from .errors import ConfigError, ModelError, StoreError
 from .interactions import InteractionExtractor, rename_parties
 from .language import detect_languages
-from .records import Article, Event, Failure, RawDocument, Story
+from .placement import Placement
+from .records import Article, Failure, RawDocument
 from .represent import Embedder, Representation, embedding_text, entity_profile, get_embedder, interaction_key, minhash, represent
 from .settings import Settings
 from .sources import DEFAULT_MAX_BYTES, IngestStats, read_inputs
 from .store import Store
-from .stories import link_stories
-from .summarize import summarize_event
 
 __all__ = ["Analysis", "AnalysisStage", "Pipeline", "RunResult", "analysis_models"]
 
@@ -219,17 +218,6 @@ class _Prepared:
     indexed: list[str] = field(default_factory=list)  # ids this batch added to the copy index, in order
 
 
-@dataclass(slots=True)
-class _Grouping:
-    """The grouping a pipeline holds between batches: the store's at ``generation``, plus what it placed since."""
-
-    generation: int
-    clusterer: EventClusterer
-    events: dict[str, Event]
-    stories: dict[str, Story]
-    copies: dict[str, list[str]]  # original id -> ids of its copies
-
-
 class Pipeline:
     """The whole job over one store; models are loaded once and reused across runs.
 
@@ -273,7 +261,7 @@ class Pipeline:
         self.chrome = ChromeModel()
         self._duplicates: DuplicateIndex | None = None
         self._pending: set[str] = set()  # prepared, not yet stored: taken as stored by the batches after them
-        self._grouping: _Grouping | None = None
+        self._placement: Placement | None = None
         self._placed: list[Representation] = []  # stored since the grouping was updated, to be placed in events
         self._copied: dict[str, str] = {}  # copies stored since, copy id -> original id
 
@@ -513,50 +501,21 @@ class Pipeline:
         """Place unclustered articles into events; re-summarise only the events that changed; extend stories.
 
         Runs after every window of batches, so events and stories form while a long run goes on and a
-        killed run loses at most the grouping of its last window. The grouping stays in memory between
-        calls: only when another process changed it in the store (its generation moved) is it read again.
-        Events whose sources did not change keep their summary, and only what changed is written.
+        killed run loses at most the grouping of its last window. Only the new articles' neighbourhood is
+        read from the store (:mod:`chronique.placement`), and only what changed is written.
         """
-        g = self._grouping
-        if g is None or g.generation != self.store.grouping_generation():
-            g = self._grouping = self._load_grouping()
-        new, self._placed = [r for r in self._placed if r.article_id not in g.clusterer.reps_], []
-        for copy, original in self._copied.items():
-            g.copies.setdefault(original, []).append(copy)
-        self._copied = {}
-        g.clusterer.partial_fit(new)
-        events, changed = [], set()
-        for key, ids in sorted(g.clusterer.members_.items()):
-            sources = sorted({*ids, *(c for i in ids for c in g.copies.get(i, []))})
-            old = g.events.get(key)
-            if old is not None and sorted(old.article_ids) == sources:
-                events.append(old)
-                continue
-            full = [self.store.article(i) for i in ids]
-            members = [a for a in full if a]
-            # meaning across languages needs the embedder; one language is summarised as well by wording
-            # (RPM2 ROUGE-2 0.124 without it, 0.123 with), at no embedding cost
-            several = len({a.language for a in members}) > 1
-            events.append(summarize_event(key, members, g.clusterer.reps_, g.copies, embedder=self.embedder if several else None))
-            changed.add(key)
-        story_before = {e.id: e.story_id for e in events}
-        cfg = self.settings
-        linked = link_stories(events, g.clusterer, cfg.story_threshold, cfg.story_window_days, changed=changed, decay=cfg.story_decay)
-        stories = {st.id: st for st in linked}
-        write = [e for e in events if e.id in changed or e.story_id != story_before[e.id]]
-        new_stories = [s for i, s in stories.items() if g.stories.get(i) != s]
-        removed, removed_stories = g.events.keys() - g.clusterer.members_.keys(), g.stories.keys() - stories.keys()
-        if write or removed or new_stories or removed_stories:  # nothing changed: no write, and no reload by others
-            # only the names the written events show; the run's end saves every name it learned once
-            names = self._names_of({i for e in write for i in e.entities})
-            g.generation = self.store.update_grouping(write, removed, new_stories, removed_stories, names)
-        g.events, g.stories = {e.id: e for e in events}, stories
+        if self._placement is None:
+            self._placement = self._new_placement()
+            self._placed += self.store.unplaced()  # stored by a run killed before it grouped them
+        new, self._placed = self._placed, []
+        copied, self._copied = self._copied, {}
+        placed = self._placement.place(new, copied)
         if result is not None:
-            result.events, result.stories = len(events), len(stories)
-            result.changed_events = sorted({*result.changed_events, *changed})
+            result.events, result.stories = placed.events, placed.stories
+            result.changed_events = sorted({*result.changed_events, *placed.changed})
 
-    def _clusterer(self) -> EventClusterer:
-        """An empty event clusterer with this run's settings and the pair model of its embedder."""
+    def _new_placement(self) -> Placement:
+        """A placement with this run's settings and the pair model of its embedder."""
         s = self.settings
         model = dataclasses.replace(
             load_pair_model(self.embedder.name),
@@ -566,25 +525,8 @@ class Pipeline:
             weekday_penalty=s.date_weekday_penalty,
             polarity_penalty=s.event_polarity_penalty,
         )
-        return EventClusterer(s.event_threshold, model, s.event_neighbours, s.event_reopen)
-
-    def _load_grouping(self) -> _Grouping:
-        """The grouping as stored, with every stored article not yet in an event waiting to be placed."""
-        original_of = self.store.copies()  # one column, not every article's text
-        members: dict[str, list[str]] = {}
-        for aid, eid in self.store.memberships().items():
-            if aid not in original_of:
-                members.setdefault(eid, []).append(aid)
-        reps = self.store.representations()
         self.store.set_meta("embedder", self.embedder.name)  # the pair model and the explanations depend on it
-        clusterer = self._clusterer().load(reps, members)
-        self._placed = [r for r in reps if r.article_id not in clusterer.reps_]
-        self._copied = {}
-        copies: dict[str, list[str]] = {}
-        for copy, original in original_of.items():
-            copies.setdefault(original, []).append(copy)
-        generation = self.store.grouping_generation()
-        return _Grouping(generation, clusterer, {e.id: e for e in self.store.events()}, {s.id: s for s in self.store.stories()}, copies)
+        return Placement(self.store, s, model, self.embedder, self._names_of)
 
     def _names_of(self, idents: Iterable[str]) -> dict[str, tuple[str, str]]:
         """(label, display name) of some entities, as this run knows them."""

@@ -34,6 +34,7 @@ __all__ = [
     "EMBEDDERS",
     "Embedder",
     "Representation",
+    "block_keys",
     "combine",
     "default_threads",
     "get_embedder",
@@ -298,6 +299,17 @@ class Representation:
     weekday: int | None = None  # the event's weekday when its date is unknown (see dates.event_weekday)
     days: frozenset[str] = frozenset()  # the calendar days the text names (ISO), resolved by the dates stage
     interaction: str | None = None  # the main interaction: "action|polarity|side,side..." (see interaction_key)
+
+
+def block_keys(r: Representation, lexical: int = 12) -> set[str]:
+    """Keys that a same-event pair nearly always shares: a rare-ish name, a figure, a salient lead term.
+
+    The event clusterer scores only pairs that share one (or are near by embedding); the store indexes them.
+    """
+    keys = {f"e:{e}" for e in r.entities}
+    keys |= {f"n:{n}" for n in r.numbers}
+    keys |= {f"w:{w}" for w, _ in sorted(r.lead.items(), key=lambda kv: (-kv[1], kv[0]))[:lexical]}
+    return keys
 
 
 def tokens(text: str) -> list[str]:

@@ -10,6 +10,7 @@ flight, and the next run finds the articles without an event and finishes them.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import time
@@ -22,7 +23,8 @@ from datasketch import MinHash
 
 from .errors import StoreError
 from .records import Article, Event, Failure, Interaction, Mention, Story, SummarySentence, TimeExpression
-from .represent import Representation, named_days
+from .represent import Representation, block_keys, named_days
+from .settings import STORY_SAMPLE
 
 try:
     import fcntl
@@ -67,6 +69,15 @@ CREATE TABLE IF NOT EXISTS memberships (
     PRIMARY KEY (article_id)
 );
 CREATE INDEX IF NOT EXISTS memberships_event ON memberships(event_id);
+CREATE INDEX IF NOT EXISTS events_story ON events(story_id);
+CREATE INDEX IF NOT EXISTS articles_copy ON articles(duplicate_of) WHERE duplicate_of IS NOT NULL;
+CREATE TABLE IF NOT EXISTS rep_keys (key TEXT NOT NULL, article_id TEXT NOT NULL, day INTEGER);
+CREATE INDEX IF NOT EXISTS rep_keys_key ON rep_keys(key, day);
+CREATE INDEX IF NOT EXISTS rep_keys_article ON rep_keys(article_id);
+CREATE TABLE IF NOT EXISTS doc_freq (kind TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS event_keys (key TEXT NOT NULL, event_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS event_keys_key ON event_keys(key);
+CREATE INDEX IF NOT EXISTS event_keys_event ON event_keys(event_id);
 CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, title TEXT NOT NULL, events TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS failures (source TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS chrome_lines (grp TEXT NOT NULL, line TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (grp, line));
@@ -168,6 +179,19 @@ class Store:
             self._add_representation_column("days TEXT NOT NULL DEFAULT '[]'", _migrate_days)
         if "interaction" not in columns:  # needs the parser: stored reports keep none, new ones get theirs
             self._add_representation_column("interaction TEXT", lambda art: None)
+        if self.get_meta("represented") is None:
+            self._index_stored()
+
+    def _index_stored(self) -> None:
+        """Index what a store written before the indexes holds (every representation, then every event), once."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM meta WHERE key = 'represented'").fetchone():
+                return  # another process did it meanwhile
+            db.execute("INSERT INTO meta VALUES ('represented', 0)")
+            for r in self.representations():
+                self._index_representation(db, r)
+            for (eid,) in db.execute("SELECT id FROM events").fetchall():
+                self._index_event(db, eid)
 
     def _add_representation_column(self, column: str, fill: Callable[[Article], object]) -> None:
         """Add a column to the representations and fill it from each stored article (None: left at its default)."""
@@ -273,10 +297,27 @@ class Store:
                         r.interaction,
                     ),
                 )
+                self._index_representation(db, r)
             self._record_failures(db, failures, now)
             self._add_chrome_counts(db, chrome or {})
             db.executemany("INSERT OR REPLACE INTO entities VALUES (?,?,?)", [(k, lb, n) for k, (lb, n) in (entity_names or {}).items()])
         return inserted
+
+    @staticmethod
+    def _index_representation(db: sqlite3.Connection, r: Representation, sign: int = 1) -> None:
+        """Index a stored representation (``sign`` -1: take it out): its block keys, by day, and the corpus counts.
+
+        The event clusterer's candidates (articles sharing a key, within days) and rarity weights are read from
+        these, so that placing new articles reads their neighbourhood, not every representation.
+        """
+        if sign > 0:
+            day = dt.date.fromisoformat(r.date).toordinal() if r.date else None
+            db.executemany("INSERT INTO rep_keys VALUES (?,?,?)", [(k, r.article_id, day) for k in sorted(block_keys(r))])
+        else:
+            db.execute("DELETE FROM rep_keys WHERE article_id = ?", (r.article_id,))
+        counts = [("e", k, sign) for k in r.entities] + [("t", k, sign) for k in r.lexical]
+        db.executemany("INSERT INTO doc_freq VALUES (?,?,?) ON CONFLICT(kind, key) DO UPDATE SET n = n + excluded.n", counts)
+        db.execute("INSERT INTO meta VALUES ('represented', ?) ON CONFLICT(key) DO UPDATE SET value = value + ?", (sign, sign))
 
     def add_failures(self, failures: list[Failure]) -> None:
         """Record inputs that failed (replacing an older reason for the same input)."""
@@ -329,6 +370,8 @@ class Store:
         }
         gone = [i for i in ids if i not in copied]
         with self.transaction() as db:
+            for r in self.representations(gone):
+                self._index_representation(db, r, -1)
             for table, column in (
                 ("mentions", "article_id"),
                 ("times", "article_id"),
@@ -423,10 +466,13 @@ class Store:
         for aid, mh in self.db.execute("SELECT article_id, minhash FROM representations ORDER BY rowid"):
             yield aid, _minhash(mh)
 
-    def representations(self) -> list[Representation]:
-        """Every stored representation."""
+    def representations(self, ids: Iterable[str] | None = None) -> list[Representation]:
+        """Every stored representation (or those of ``ids`` that are stored), by article id."""
+        if ids is None:
+            rows: Iterable[tuple] = self.db.execute(f"SELECT {_REP_COLS} FROM representations ORDER BY article_id")
+        else:
+            rows = sorted(self._rows_in(f"SELECT {_REP_COLS} FROM representations WHERE article_id IN ({{marks}})", ids))
         out = []
-        rows = self.db.execute(f"SELECT {_REP_COLS} FROM representations ORDER BY article_id")
         for aid, lang, date, lex, lead, ents, nums, mh, emb, weekday, days, interaction in rows:
             out.append(
                 Representation(
@@ -445,6 +491,112 @@ class Store:
                 )
             )
         return out
+
+    def _rows_in(self, sql: str, values: Iterable, extra: tuple = ()) -> list[tuple]:
+        """Rows of ``sql`` whose ``{marks}`` is filled with ``values``, a few hundred at a time (then ``extra``)."""
+        values = sorted(set(values))
+        rows: list[tuple] = []
+        for k in range(0, len(values), 500):
+            chunk = values[k : k + 500]
+            rows += self.db.execute(sql.format(marks=",".join("?" * len(chunk))), [*chunk, *extra]).fetchall()
+        return rows
+
+    # -- what placing new articles reads: their neighbourhood, never the whole store ---------------
+    def unplaced(self) -> list[Representation]:
+        """The stored representations of articles in no event yet (stored by a run killed before it grouped them)."""
+        sql = "SELECT article_id FROM representations WHERE article_id NOT IN (SELECT article_id FROM memberships)"
+        ids = [r[0] for r in self.db.execute(sql)]
+        return self.representations(ids)
+
+    def represented(self) -> int:
+        """How many representations the corpus counts (:meth:`doc_freqs`) are over."""
+        return int(self.get_meta("represented") or 0)
+
+    def sharing_keys(self, keys: Iterable[str], day: int | None = None, window: int = 0) -> set[str]:
+        """Articles whose representation has one of ``keys`` (:func:`~chronique.represent.block_keys`).
+
+        Args:
+            keys: block keys.
+            day: the asking article's day number (``date.toordinal()``), if dated.
+            window: with ``day``, dated articles further apart than this many days are left out (0: none are).
+        """
+        sql = "SELECT article_id FROM rep_keys WHERE key IN ({marks})"
+        if day is None or not window:
+            return {r[0] for r in self._rows_in(sql, keys)}
+        sql += " AND (day IS NULL OR day BETWEEN ? AND ?)"
+        return {r[0] for r in self._rows_in(sql, keys, (day - window, day + window))}
+
+    def doc_freqs(self, kind: str, keys: Iterable[str]) -> dict[str, int]:
+        """How many stored representations have each of ``keys``: ``kind`` ``e`` for names, ``t`` for lexical features."""
+        rows = self._rows_in("SELECT key, n FROM doc_freq WHERE key IN ({marks}) AND kind = ? AND n > 0", keys, (kind,))
+        return dict(rows)
+
+    def events_of(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """Article id -> event id, for those of ``article_ids`` in an event."""
+        return dict(self._rows_in("SELECT article_id, event_id FROM memberships WHERE article_id IN ({marks})", article_ids))
+
+    def members(self, event_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Event id -> its member article ids (copies included), sorted."""
+        out: dict[str, list[str]] = {}
+        for eid, aid in sorted(self._rows_in("SELECT event_id, article_id FROM memberships WHERE event_id IN ({marks})", event_ids)):
+            out.setdefault(eid, []).append(aid)
+        return out
+
+    def copies_of(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """Copy id -> original id, for the copies among ``article_ids`` and the copies of those that are originals."""
+        ids = list(article_ids)
+        rows = self._rows_in("SELECT id, duplicate_of FROM articles WHERE duplicate_of IN ({marks})", ids)
+        rows += self._rows_in("SELECT id, duplicate_of FROM articles WHERE duplicate_of IS NOT NULL AND id IN ({marks})", ids)
+        return dict(sorted(rows))
+
+    def event_ids_in_use(self, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that name a stored event."""
+        return {r[0] for r in self._rows_in("SELECT id FROM events WHERE id IN ({marks})", ids)}
+
+    def event_key_counts(self, keys: Iterable[str]) -> dict[str, int]:
+        """How many stored events have each of ``keys`` among their sampled members' block keys."""
+        return dict(self._rows_in("SELECT key, COUNT(*) FROM event_keys WHERE key IN ({marks}) GROUP BY key", keys))
+
+    def events_with_keys(self, keys: Iterable[str]) -> set[str]:
+        """The stored events with one of ``keys`` among their sampled members' block keys."""
+        return {r[0] for r in self._rows_in("SELECT event_id FROM event_keys WHERE key IN ({marks})", keys)}
+
+    def event_keys(self, event_ids: Iterable[str]) -> dict[str, set[str]]:
+        """Event id -> the block keys of its sampled members, as stored."""
+        out: dict[str, set[str]] = {}
+        for eid, key in self._rows_in("SELECT event_id, key FROM event_keys WHERE event_id IN ({marks})", event_ids):
+            out.setdefault(eid, set()).add(key)
+        return out
+
+    def sampled_members(self, event_ids: Iterable[str], n: int) -> dict[str, list[str]]:
+        """Event id -> its first ``n`` members (by id) that have a representation."""
+        sql = (
+            "SELECT m.event_id, m.article_id FROM memberships m JOIN representations r ON r.article_id = m.article_id"
+            " WHERE m.event_id IN ({marks})"
+        )
+        out: dict[str, list[str]] = {}
+        for eid, aid in sorted(self._rows_in(sql, event_ids)):
+            if len(got := out.setdefault(eid, [])) < n:
+                got.append(aid)
+        return out
+
+    def empty_events(self) -> set[str]:
+        """Stored events left without members (theirs were withdrawn)."""
+        return {r[0] for r in self.db.execute("SELECT id FROM events WHERE id NOT IN (SELECT event_id FROM memberships)")}
+
+    def story_events(self, story_ids: Iterable[str]) -> set[str]:
+        """The ids of the events of some stories."""
+        return {r[0] for r in self._rows_in("SELECT id FROM events WHERE story_id IN ({marks})", story_ids)}
+
+    def placed_embeddings(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(article id, embedding) of the articles in an event, in storage order."""
+        sql = "SELECT r.article_id, r.embedding FROM representations r JOIN memberships m ON m.article_id = r.article_id ORDER BY r.rowid"
+        for aid, emb in self.db.execute(sql):
+            yield aid, np.frombuffer(emb, dtype=np.float32)
+
+    def counts(self) -> tuple[int, int]:
+        """(events, stories) stored."""
+        return (self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0], self.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])
 
     # -- chrome -----------------------------------------------------------------------------
     def chrome_counts(self) -> dict[tuple[str, str], int]:
@@ -470,6 +622,7 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM memberships")
             db.execute("DELETE FROM events")
+            db.execute("DELETE FROM event_keys")
             db.execute("DELETE FROM stories")
             self._write_grouping(db, events, stories, entity_names)
             self._bump_generation(db)
@@ -500,6 +653,7 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 db.execute(f"DELETE FROM memberships WHERE event_id IN ({marks})", chunk)
                 db.execute(f"DELETE FROM events WHERE id IN ({marks})", chunk)
+                db.execute(f"DELETE FROM event_keys WHERE event_id IN ({marks})", chunk)
             db.executemany("DELETE FROM stories WHERE id=?", [(i,) for i in sorted({*removed_stories, *(s.id for s in stories)})])
             self._write_grouping(db, events, stories, entity_names)
             return self._bump_generation(db)
@@ -515,9 +669,22 @@ class Store:
                 (ev.id, ev.headline, ev.date, ev.date_evidence, summary, json.dumps(ev.entities), ev.story_id),
             )
             db.executemany("INSERT INTO memberships VALUES (?,?)", [(ev.id, a) for a in ev.article_ids])
+            self._index_event(db, ev.id)
         for st in stories:
             db.execute("INSERT INTO stories VALUES (?,?,?)", (st.id, st.title, json.dumps(st.event_ids)))
         db.executemany("INSERT OR REPLACE INTO entities VALUES (?,?,?)", [(k, label, name) for k, (label, name) in entity_names.items()])
+
+    @staticmethod
+    def _index_event(db: sqlite3.Connection, event_id: str) -> None:
+        """Index a written event by the block keys of its sampled members (its first ``STORY_SAMPLE`` with a
+        representation, as stories compare them), so that stories find the events a changed one may link to."""
+        db.execute("DELETE FROM event_keys WHERE event_id = ?", (event_id,))
+        db.execute(
+            "INSERT INTO event_keys SELECT DISTINCT k.key, ? FROM rep_keys k WHERE k.article_id IN ("
+            " SELECT m.article_id FROM memberships m JOIN representations r ON r.article_id = m.article_id"
+            " WHERE m.event_id = ? ORDER BY m.article_id LIMIT ?)",
+            (event_id, event_id, STORY_SAMPLE),
+        )
 
     def save_entity_names(self, entity_names: dict[str, tuple[str, str]]) -> None:
         """Add or replace entity names (label, display name), without touching the grouping."""

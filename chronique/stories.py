@@ -9,9 +9,12 @@ scored links), their events in date order.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from .cluster import EventClusterer, _Agglomeration, _block_keys, _gap_days, pair_score
+from .cluster import EventClusterer, _Agglomeration, _gap_days, pair_score
 from .records import Event, Story
+from .represent import block_keys
+from .settings import STORY_SAMPLE
 
 __all__ = ["link_stories"]
 
@@ -35,11 +38,13 @@ def link_stories(
     clusterer: EventClusterer,
     threshold: float = STORY_THRESHOLD,
     max_gap_days: int = STORY_WINDOW_DAYS,
-    sample: int = 6,
+    sample: int = STORY_SAMPLE,
     changed: set[str] | None = None,
     common: int = 100,
     linkage: str = STORY_LINKAGE,
     decay: float = STORY_DECAY,
+    expand: Callable[[set[str]], list[Event]] | None = None,
+    too_common: set[str] | None = None,
 ) -> list[Story]:
     """Group events into stories.
 
@@ -59,18 +64,26 @@ def link_stories(
             ``scored``: the same, averaged over the scored event pairs only (events far apart in time or
             sharing nothing are left out rather than counted against the story).
         decay: log-odds a link score loses per 30 days between two dated events.
+        expand: when ``events`` is part of a larger grouping (the neighbourhood of the changed events, each
+            story whole), called with the ids of the events reopened to return the events they may link to
+            that ``events`` lacks (their stories whole); it adds their members to ``clusterer`` and their
+            too common keys to ``too_common``.
+        too_common: keys known to be held by more than ``common`` events of the larger grouping.
 
     Returns:
         Stories, each with its events in date order; every event belongs to exactly one.
     """
+    skip = too_common if too_common is not None else set()
     if linkage in ("average", "scored"):
-        scores = _link_scores(events, clusterer, changed, sample, common, max_gap_days, decay)
+        scores = _link_scores(events, clusterer, changed, sample, common, max_gap_days, decay, skip=skip)
         reopened = _reopened(events, scores, threshold, changed)
         if reopened:
             # A stored story that a changed event links to is taken apart and regrouped with it, as one run over
             # everything would group it: otherwise the grouping would depend on the order in which events arrive.
             changed = changed | reopened
-            scores = _link_scores(events, clusterer, changed, sample, common, max_gap_days, decay, known=scores)
+            if expand is not None:
+                events = events + expand(reopened)
+            scores = _link_scores(events, clusterer, changed, sample, common, max_gap_days, decay, known=scores, skip=skip)
         return _average_stories(events, scores, threshold, changed, absent=None if linkage == "scored" else 0.0)
     parent = {e.id: e.id for e in events}
 
@@ -85,7 +98,7 @@ def link_stories(
         for e in events:
             if e.id not in changed and e.story_id:
                 parent[find(e.id)] = find(first.setdefault(e.story_id, e.id))
-    for a, b in _candidate_pairs(events, clusterer, changed, sample, common):
+    for a, b in _candidate_pairs(events, clusterer, changed, sample, common, skip):
         if (_gap_days(a.date, b.date) or 0) > max_gap_days:
             continue
         if find(a.id) == find(b.id):
@@ -143,17 +156,20 @@ def _sample(event: Event, clusterer: EventClusterer, sample: int) -> list[str]:
 
 
 def _candidate_pairs(
-    events: list[Event], clusterer: EventClusterer, changed: set[str] | None, sample: int, common: int
+    events: list[Event], clusterer: EventClusterer, changed: set[str] | None, sample: int, common: int, skip: set[str] = frozenset()
 ) -> list[tuple[Event, Event]]:
-    """Event pairs that share a name or a salient word (and involve a changed event), in a stable order."""
-    keys = {e.id: set().union(*(_block_keys(clusterer.reps_[i]) for i in _sample(e, clusterer, sample))) for e in events}
+    """Event pairs that share a name or a salient word (and involve a changed event), in a stable order.
+
+    A key held by more than ``common`` of the events, or in ``skip`` (held by more over a larger grouping), proposes none.
+    """
+    keys = {e.id: set().union(*(block_keys(clusterer.reps_[i]) for i in _sample(e, clusterer, sample))) for e in events}
     index: dict[str, list[int]] = {}
     for k, e in enumerate(events):
         for key in keys[e.id]:
             index.setdefault(key, []).append(k)
     pairs: set[tuple[int, int]] = set()
-    for posting in index.values():
-        if len(posting) > common:
+    for key, posting in index.items():
+        if len(posting) > common or key in skip:
             continue
         for x, i in enumerate(posting):
             for j in posting[x + 1 :]:
@@ -171,6 +187,7 @@ def _link_scores(
     max_gap_days: int,
     decay: float,
     known: dict[tuple[str, str], float] | None = None,
+    skip: set[str] = frozenset(),
 ) -> dict[tuple[str, str], float]:
     """:func:`_link` of every candidate pair of events within ``max_gap_days``, keyed (smaller id, larger id).
 
@@ -178,7 +195,7 @@ def _link_scores(
     """
     scores: dict[tuple[str, str], float] = {}
     known = known or {}
-    for a, b in _candidate_pairs(events, clusterer, changed, sample, common):
+    for a, b in _candidate_pairs(events, clusterer, changed, sample, common, skip):
         if (_gap_days(a.date, b.date) or 0) > max_gap_days:
             continue
         key = (a.id, b.id) if a.id < b.id else (b.id, a.id)

@@ -1,0 +1,169 @@
+"""Placing new articles by reading their neighbourhood: the store's indexes, and the same grouping as holding everything."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+from chronique.cluster import EventClusterer, load_pair_model
+from chronique.placement import Placement
+from chronique.records import Article, Event
+from chronique.represent import Representation, block_keys, get_embedder, represent
+from chronique.settings import Settings
+from chronique.store import Store
+from chronique.stories import link_stories
+from chronique.summarize import summarize_event
+
+# Three subjects, told by several reports over several days, in the project's own words.
+TEXTS = [
+    ("Le ministre Alain Vidal a téléphoné mardi à Karl Brandt pour exiger un cessez-le-feu dans la vallée de Rondel.", "2024-05-14"),
+    ("Alain Vidal a appelé mardi Karl Brandt et exigé un cessez-le-feu immédiat dans la vallée de Rondel.", "2024-05-14"),
+    ("Des pluies torrentielles ont inondé lundi la ville portuaire de Salvera, 3 200 habitants évacués.", "2024-05-13"),
+    ("À Salvera, les pluies torrentielles ont forcé l'évacuation de 3 200 habitants de la ville portuaire.", "2024-05-13"),
+    ("Karl Brandt a répondu jeudi à Alain Vidal : pas de cessez-le-feu dans la vallée de Rondel sans garanties.", "2024-05-16"),
+    ("La décrue a commencé à Salvera, où les 3 200 habitants évacués attendent de rentrer dans la ville portuaire.", "2024-05-20"),
+    ("Le club de Varenne a remporté la finale de la coupe régionale de basket devant 4 500 spectateurs.", "2024-05-18"),
+    ("Alain Vidal et Karl Brandt se sont rencontrés dans la vallée de Rondel pour signer le cessez-le-feu.", "2024-06-02"),
+    ("Varenne fête ses basketteurs, vainqueurs de la coupe régionale devant 4 500 spectateurs.", "2024-05-19"),
+    ("Nouvelles pluies torrentielles sur la ville portuaire de Salvera : l'alerte est relevée.", "2024-06-28"),
+]
+SETTINGS = Settings(event_threshold=0.2, story_threshold=0.05)  # the hashing embedder is weaker than a real model
+
+
+def _analysed() -> tuple[list[Article], list[Representation]]:
+    arts = [Article(f"a{k:02d}", f"s{k}", "text", t[:50], t, language="fr", event_date=d) for k, (t, d) in enumerate(TEXTS)]
+    return arts, represent(arts, get_embedder("hashing"))
+
+
+def _placement(store: Store, settings: Settings = SETTINGS) -> Placement:
+    return Placement(store, settings, load_pair_model("hashing"), None, lambda ids: {})
+
+
+def _reference(arts: list[Article], batches: list[list[Representation]]) -> tuple[dict[str, str], dict[str, str]]:
+    """The grouping of one clusterer holding every article, updated batch by batch as a run holding it all would."""
+    s = SETTINGS
+    c = EventClusterer(s.event_threshold, load_pair_model("hashing"), s.event_neighbours, s.event_reopen, s.event_window_days)
+    by_id, events = {a.id: a for a in arts}, {}
+    for batch in batches:
+        c.partial_fit(batch)
+        current, changed = [], set()
+        for key, ids in sorted(c.members_.items()):
+            old = events.get(key)
+            if old is not None and old.article_ids == ids:
+                current.append(old)
+                continue
+            current.append(summarize_event(key, [by_id[i] for i in ids], c.reps_, {}))
+            changed.add(key)
+        link_stories(current, c, s.story_threshold, s.story_window_days, changed=changed, decay=s.story_decay)
+        events = {e.id: e for e in current}
+    return {a: e.id for e in events.values() for a in e.article_ids}, {e.id: e.story_id for e in events.values()}
+
+
+def _stored(store: Store) -> tuple[dict[str, str], dict[str, str]]:
+    return store.memberships(), {e.id: e.story_id for e in store.events()}
+
+
+def _place_in_batches(store: Store, arts: list[Article], reps: list[Representation], size: int) -> list[list[Representation]]:
+    placement, batches = _placement(store), []
+    for k in range(0, len(arts), size):
+        store.add_articles(arts[k : k + size], reps[k : k + size], [])
+        batches.append(reps[k : k + size])
+        placement.place(reps[k : k + size], {})
+    return batches
+
+
+def test_placement_groups_as_a_clusterer_holding_everything(tmp_path: Path) -> None:
+    arts, reps = _analysed()
+    for size in (1, 3, len(arts)):
+        store = Store(tmp_path / f"b{size}.db")
+        batches = _place_in_batches(store, arts, reps, size)
+        events, stories = _stored(store)
+        assert (events, stories) == _reference(arts, batches), size
+        assert len(set(events.values())) < len(arts)  # some reports grouped: the comparison is not vacuous
+        assert len(set(stories.values())) < len(set(events.values()))  # and some events linked
+
+
+def test_placement_reads_only_the_neighbourhood(tmp_path: Path, monkeypatch) -> None:
+    arts, reps = _analysed()
+    store = Store(tmp_path / "s.db")
+    last = 7  # a report of the ceasefire talks
+    rest = [k for k in range(len(arts)) if k != last]
+    _place_in_batches(store, [arts[k] for k in rest], [reps[k] for k in rest], 3)
+    basket = {store.memberships()[a] for a in ("a06", "a08")}
+    read: list[str] = []
+    real = Store.events
+
+    def spy(self: Store, ids=None) -> list[Event]:
+        assert ids is not None, "placing read every event"
+        read.extend(ids)
+        return real(self, ids)
+
+    monkeypatch.setattr(Store, "events", spy)
+    store.add_articles([arts[last]], [reps[last]], [])
+    _placement(store, SETTINGS.replace(event_neighbours=1)).place([reps[last]], {})  # in ten reports, 21 are all
+    assert read and not basket & set(read)  # the basketball final shares nothing with talks in Rondel
+
+
+def test_store_counts_and_keys_follow_adds_and_withdrawals(tmp_path: Path) -> None:
+    arts, reps = _analysed()
+    store = Store(tmp_path / "s.db")
+    store.add_articles(arts, reps, [])
+    terms = Counter(k for r in reps for k in r.lexical)
+    assert store.doc_freqs("t", terms) == dict(terms)
+    assert store.represented() == len(reps)
+    key = next(iter(block_keys(reps[2]) & block_keys(reps[9])))  # the two floods share a key, 46 days apart
+    day = store.db.execute("SELECT day FROM rep_keys WHERE article_id = 'a02' LIMIT 1").fetchone()[0]
+    assert {"a02", "a09"} <= store.sharing_keys([key])
+    assert "a09" not in store.sharing_keys([key], day, 30) and "a02" in store.sharing_keys([key], day, 30)
+    store.withdraw(["a09"])
+    assert store.represented() == len(reps) - 1
+    assert store.doc_freqs("t", terms) == {k: n for k, n in (terms - Counter(reps[9].lexical.keys())).items() if n}
+    assert "a09" not in store.sharing_keys([key])
+
+
+def test_an_older_store_is_indexed_when_opened(tmp_path: Path) -> None:
+    arts, reps = _analysed()
+    path = tmp_path / "old.db"
+    store = Store(path)
+    _place_in_batches(store, arts, reps, 4)
+    tables = ("rep_keys", "doc_freq", "event_keys")
+    before = {t: sorted(store.db.execute(f"SELECT * FROM {t}")) for t in tables}
+    store.close()
+    with sqlite3.connect(path) as db:  # as a store written before the indexes existed
+        for t in tables:
+            db.execute(f"DELETE FROM {t}")
+        db.execute("DELETE FROM meta WHERE key = 'represented'")
+    reopened = Store(path)
+    assert {t: sorted(reopened.db.execute(f"SELECT * FROM {t}")) for t in tables} == before
+    assert reopened.represented() == len(reps)
+
+
+def test_a_withdrawn_event_disappears_at_the_next_placement(tmp_path: Path) -> None:
+    arts, reps = _analysed()
+    store = Store(tmp_path / "s.db")
+    placement = _placement(store)
+    store.add_articles(arts[:9], reps[:9], [])
+    placement.place(reps[:9], {})
+    alone = store.memberships()["a07"]
+    assert [a for a, e in store.memberships().items() if e == alone] == ["a07"]
+    store.withdraw(["a07"])  # as another process does when an input no longer holds the report
+    store.add_articles(arts[9:], reps[9:], [])
+    placement.place(reps[9:], {})
+    assert alone not in {e.id for e in store.events()}
+    assert all(alone not in s.event_ids for s in store.stories())
+
+
+def test_a_partial_state_weighs_names_and_words_as_the_whole_store(tmp_path: Path) -> None:
+    from chronique.placement import _Work
+
+    arts, reps = _analysed()
+    store = Store(tmp_path / "s.db")
+    store.add_articles(arts, reps, [])
+    full = EventClusterer(model=load_pair_model("hashing")).load(reps, {"all": [r.article_id for r in reps]})
+    work = _Work(_placement(store), [])
+    work.hold(["a00", "a01", "a04"])
+    assert set(work.clusterer.reps_) == {"a00", "a01", "a04"}
+    for a, b in (("a00", "a01"), ("a00", "a04")):
+        assert work.clusterer.features(a, b) == full.features(a, b)
+        assert work.clusterer.features(a, b)["corpus"] != full.features(a, b)["lexical"]  # the weights matter here
