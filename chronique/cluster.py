@@ -416,7 +416,7 @@ class EventClusterer:
         model: PairModel | None = None,
         neighbours: int = 20,
         reopen: float = 0.25,
-        window: int = 0,
+        window: int = 30,
         vectors: VectorIndex | None = None,
     ) -> None:
         self.threshold = threshold

@@ -124,10 +124,12 @@ class _Work:
     def hold(self, ids: list[str] | set[str], counted: list[Representation] = ()) -> None:
         """Hold these articles' representations, with the store's counts of their names and words (and ``counted``'s)."""
         c = self.clusterer
-        reps = self.store.representations(i for i in ids if i not in c.reps_)
+        reps = self.store.representations({i for i in ids if i not in c.reps_})
         both = [*reps, *counted]
-        ents = self.store.doc_freqs("e", {k for r in both for k in r.entities} - c.entity_df_.keys())
-        terms = self.store.doc_freqs("t", {k for r in both for k in r.lexical} - c.term_df_.keys())
+        if not both:
+            return
+        ents = self.store.doc_freqs("e", {k for r in both for k in r.entities if k not in c.entity_df_})
+        terms = self.store.doc_freqs("t", {k for r in both for k in r.lexical if k not in c.term_df_})
         c.include(reps, {}, ents, terms, self.store.represented())
 
     def near(self, r: Representation) -> set[str]:
@@ -217,26 +219,24 @@ class _Work:
         found = self.store.events_with_keys(keys - self.too_common) - self.changed - self.removed
         before = set(self.loaded)
         self.read_events(found)
-        self._load_stories({self.stored[k].story_id for k in found if self.stored[k].story_id} | set())
-        for k in found:
-            self._load_event(k)
+        self._load_stories({self.stored[k].story_id for k in found if self.stored[k].story_id})
+        self._load_events(found)
         return [] if first else [self.loaded[k] for k in sorted(self.loaded.keys() - before)]
 
     def _load_stories(self, story_ids: set[str]) -> None:
         """Hold every event of these stories (the changed ones in their new version)."""
         ids = self.store.story_events(story_ids) - self.changed - self.removed
         self.read_events(ids)
-        for k in ids:
-            self._load_event(k)
+        self._load_events(ids)
 
-    def _load_event(self, key: str) -> None:
-        """Hold a stored, unchanged event and its sampled members."""
-        if key in self.loaded:
-            return
-        e = self.stored[key]
-        self.story_before[key] = e.story_id
-        self.loaded[key] = dataclasses.replace(e)
-        self.hold(self.store.sampled_members([key], STORY_SAMPLE).get(key, []))
+    def _load_events(self, keys: set[str]) -> None:
+        """Hold stored, unchanged events and their sampled members."""
+        keys = keys - self.loaded.keys()
+        for key in sorted(keys):
+            e = self.stored[key]
+            self.story_before[key] = e.story_id
+            self.loaded[key] = dataclasses.replace(e)
+        self.hold({a for m in self.store.sampled_members(keys, STORY_SAMPLE).values() for a in m})
 
     # -- writing ------------------------------------------------------------------------------------
     def write(self) -> int:

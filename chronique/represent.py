@@ -345,6 +345,7 @@ def zipf(word: str, language: str | None) -> float:
     return zipf_frequency(word, language or "en")
 
 
+@functools.lru_cache(maxsize=1 << 18)  # a word's weight is asked for again in every report that has it
 def _idf(token: str, language: str | None) -> float:
     """Background IDF from wordfreq's Zipf frequency (unknown words weigh the most)."""
     if token[0].isdigit():

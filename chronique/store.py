@@ -11,6 +11,7 @@ flight, and the next run finds the articles without an event and finishes them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sqlite3
 import time
@@ -138,7 +139,16 @@ _ARTICLE_COLS = [
 
 def _minhash(blob: bytes) -> MinHash:
     """A stored MinHash signature (its hash values) as a datasketch MinHash."""
-    return MinHash(num_perm=len(blob) // 8, seed=1, hashvalues=np.frombuffer(blob, dtype=np.uint64), scheme=_MINHASH_SCHEME)
+    n = len(blob) // 8
+    return MinHash(
+        num_perm=n, seed=1, hashvalues=np.frombuffer(blob, dtype=np.uint64), permutations=_permutations(n), scheme=_MINHASH_SCHEME
+    )
+
+
+@functools.cache
+def _permutations(num_perm: int) -> np.ndarray:
+    """The permutations of every signature of this size (seed 1): drawn once, not once per stored signature."""
+    return MinHash(num_perm=num_perm, seed=1, scheme=_MINHASH_SCHEME).permutations
 
 
 class Store:

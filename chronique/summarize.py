@@ -142,7 +142,8 @@ def event_summary(
     picked = _select(units, sim, lang, max_words, redundancy)
     picked.sort(key=lambda i: (units[i].pos, units[i].article))
     close = (sim > redundancy) | aligned
-    return [SummarySentence(units[i].text, _carriers(i, units, lexical, close, members, copies or {}, redundancy)) for i in picked]
+    later: dict[tuple[int, int], dict[str, float]] = {}  # each later sentence weighed once for all the picked ones
+    return [SummarySentence(units[i].text, _carriers(i, units, lexical, close, members, copies or {}, redundancy, later)) for i in picked]
 
 
 def _units(members: list[Article]) -> list[_Unit]:
@@ -252,16 +253,19 @@ def _carriers(
     members: list[Article],
     copies: dict[str, list[str]],
     threshold: float,
+    later: dict[tuple[int, int], dict[str, float]],
 ) -> list[str]:
     """The articles (and their copies) holding a sentence close to sentence ``i``, in any of their sentences.
 
-    ``close`` marks the pairs of first sentences that say the same thing; later sentences are compared by wording.
+    ``close`` marks the pairs of first sentences that say the same thing; later sentences are compared by wording
+    (their weights kept in ``later``, by article and position, across calls).
     """
     close_to = {units[j].article for j in np.flatnonzero(close[i])} | {units[i].article}
     out = []
     for k, a in enumerate(members):
         if k in close_to or any(
-            _cosine(lexical[i], lexical_weights(s, a.language)) > threshold for s in split_sentences(a.text)[SENTENCES_PER_REPORT:]
+            _cosine(lexical[i], later[k, n] if (k, n) in later else later.setdefault((k, n), lexical_weights(s, a.language))) > threshold
+            for n, s in enumerate(split_sentences(a.text)[SENTENCES_PER_REPORT:])
         ):
             out += [a.id, *copies.get(a.id, [])]
     return sorted(out)
