@@ -118,9 +118,10 @@ def _gva_docs() -> list[RawDocument]:
 
 
 def _span(docs: list[RawDocument]) -> int:
-    """Days from the first to the last publication date, plus two event windows: repetitions never overlap."""
+    """Days from the first to the last publication date, plus the story window and more: repetitions are never
+    compared (events further apart than the story window are not), so each holds what one real span would."""
     days = sorted(dt.date.fromisoformat(d.published[:10]) for d in docs if d.published)
-    return (days[-1] - days[0]).days + 61
+    return (days[-1] - days[0]).days + 300
 
 
 def _pool(cache: Path, embedder: str) -> Path:
@@ -175,7 +176,7 @@ def _clone_grouping(events: list[Event], stories: list[Story], k: int, days: int
 
 def _fill(store: Store, pool: Store, first: int, last: int, span: int) -> None:
     """Write repetitions ``first`` to ``last - 1`` of the pool into ``store``, through its interface."""
-    arts = [pool.article(a.id) for a in pool.articles()]
+    arts = [pool.article(a.id) for a in sorted(pool.articles(), key=lambda a: a.duplicate_of is not None)]  # originals first
     reps = pool.representations()
     events, stories = pool.events(), pool.stories()
     for k in range(first, last):
@@ -205,10 +206,16 @@ def _scale(sizes: list[int], cache: Path, embedder: str) -> None:
             tmp = path.with_suffix(".part")
             if previous is not None:
                 _copy(previous, tmp)
-            _fill(Store(tmp), pool, done, size // POOL, span)
+            store = Store(tmp)
+            _fill(store, pool, done, size // POOL, span)
+            store.close()  # the last connection folds the write-ahead log into the file, which is then renamed whole
             tmp.rename(path)
             print(f"  (store of {size} articles written in {time.perf_counter() - start:.0f} s)", flush=True)
         done, previous = size // POOL, path
+        store = Store(path)
+        for key in ("interactions", "embedder"):  # as the pool's run left them (interactions read, embedder named)
+            store.set_meta(key, pool.get_meta(key) or "")
+        store.close()
         out = subprocess.run(
             [sys.executable, __file__, "--place", str(path), "--shift", str((size // POOL - 1) * span), "--embedder", embedder],
             check=True,

@@ -27,8 +27,6 @@ from .summarize import summarize_event
 
 __all__ = ["Placed", "Placement"]
 
-STORY_COMMON = 100  # a key held by more events proposes no story link (see stories.link_stories)
-
 
 @dataclasses.dataclass(slots=True)
 class Placed:
@@ -116,7 +114,8 @@ class _Work:
         self.written: dict[str, Event] = {}  # events with new members or summaries
         self.removed: set[str] = set()
         self.changed: set[str] = set()
-        self.too_common: set[str] = set()
+        self.too_common: set[tuple[str, str]] = set()  # (key, event id): a key too common around that event
+        self._keys: dict[str, set[str]] = {}  # event id -> its sampled members' block keys
         self.loaded: dict[str, Event] = {}  # the events the stories are linked over
         self.linked: list[Story] = []
 
@@ -195,6 +194,7 @@ class _Work:
             s.story_threshold,
             s.story_window_days,
             changed=set(self.changed),
+            common=s.story_common,
             decay=s.story_decay,
             expand=self._expand,
             too_common=self.too_common,
@@ -202,21 +202,36 @@ class _Work:
 
     def _sample_keys(self, e: Event) -> set[str]:
         """The block keys of an event's sampled members (as stories compare them)."""
-        c = self.clusterer
-        return set().union(*(block_keys(c.reps_[i]) for i in [a for a in e.article_ids if a in c.reps_][:STORY_SAMPLE]))
+        if e.id not in self._keys:
+            c = self.clusterer
+            self._keys[e.id] = set().union(*(block_keys(c.reps_[i]) for i in [a for a in e.article_ids if a in c.reps_][:STORY_SAMPLE]))
+        return self._keys[e.id]
 
     def _expand(self, ids: set[str], first: bool = False) -> list[Event]:
-        """Read the events that ``ids`` may link to and their stories whole; return those not held before."""
-        keys = set().union(*(self._sample_keys(self.loaded[i]) for i in ids)) if ids else set()
-        counts = self.store.event_key_counts(keys)
-        for old in self.old_keys.values():  # the stored versions of the changed events are replaced...
-            for k in old & keys:
-                counts[k] -= 1
-        for e in self.written.values():  # ...by their new versions
-            for k in self._sample_keys(e) & keys:
-                counts[k] = counts.get(k, 0) + 1
-        self.too_common |= {k for k, n in counts.items() if n > STORY_COMMON}
-        found = self.store.events_with_keys(keys - self.too_common) - self.changed - self.removed
+        """Read the events that ``ids`` may link to and their stories whole; return those not held before.
+
+        A key more than ``story_common`` events have around an event proposes it no link (see
+        :func:`~chronique.stories.link_stories`): counted in the store, less the stored versions of the changed
+        events, plus their new versions.
+        """
+        s, found = self.owner.settings, set()
+        window = s.story_window_days
+        for i in sorted(ids):
+            e = self.loaded[i]
+            keys = self._sample_keys(e)
+            counts = self.store.event_key_counts(keys, e.date, window)
+            for gid, old in self.old_keys.items():  # the stored versions of the changed events are replaced...
+                if _within(self.stored[gid].date, e.date, window):
+                    for k in old & keys:
+                        counts[k] -= 1
+            for w in self.written.values():  # ...by their new versions
+                if _within(w.date, e.date, window):
+                    for k in self._sample_keys(w) & keys:
+                        counts[k] = counts.get(k, 0) + 1
+            common = {k for k, n in counts.items() if n > s.story_common}
+            self.too_common |= {(k, i) for k in common}
+            found |= self.store.events_with_keys(keys - common, e.date, window)
+        found -= self.changed | self.removed
         before = set(self.loaded)
         self.read_events(found)
         self._load_stories({self.stored[k].story_id for k in found if self.stored[k].story_id})
@@ -252,3 +267,8 @@ class _Work:
             return self.store.grouping_generation()  # nothing changed: no write, and no reload by others
         names = self.owner.names({i for e in write for i in e.entities})
         return self.store.update_grouping(write, self.removed, new_stories, removed_stories, names)
+
+
+def _within(a: str | None, b: str | None, days: int) -> bool:
+    """Whether two ISO dates are at most ``days`` apart (an unknown date is near every other)."""
+    return not a or not b or abs((dt.date.fromisoformat(a[:10]) - dt.date.fromisoformat(b[:10])).days) <= days

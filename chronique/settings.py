@@ -56,6 +56,8 @@ class Settings:
         story_threshold: mean link probability (date rules left out) at which events join a story (0.1, chosen
             leaving one set out among RPM2, Giveme5W1H, ECB+ and ML-Crisis).
         story_window_days: dated events further apart are never linked directly.
+        story_common: a name or word that more events than this have within ``story_window_days`` of an event
+            proposes it no story link (too common to tell anything).
         story_decay: log-odds a story link loses per 30 days between two dated events.
         date_tolerance_days: reports dated this many days apart or less are not pulled apart by their dates.
         date_penalty: log-odds taken from reports dated further apart (grows with the gap).
@@ -74,6 +76,7 @@ class Settings:
     event_window_days: int = 30
     story_threshold: float = 0.1
     story_window_days: int = 240
+    story_common: int = 100
     story_decay: float = 0.5
     date_tolerance_days: int = 2
     date_penalty: float = 4.0
@@ -94,7 +97,7 @@ class Settings:
         for name in ("duplicate_threshold", "event_threshold", "event_reopen", "story_threshold"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"setting {name}: expected a probability between 0 and 1, got {getattr(self, name)}")
-        for name in ("event_neighbours", "event_window_days", "story_window_days", "date_tolerance_days"):
+        for name in ("event_neighbours", "event_window_days", "story_window_days", "story_common", "date_tolerance_days"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"setting {name}: expected 0 or more, got {getattr(self, name)}")
 

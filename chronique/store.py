@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - not POSIX: no cross-process lock, SQLi
 __all__ = ["SCHEMA_VERSION", "Store"]
 
 SCHEMA_VERSION = 1
+_INDEXES = "2"  # the version of what placing reads (rep_keys, doc_freq, story_keys): another one rebuilds them
 _MINHASH_SCHEME = "affine32"  # datasketch 2 default; stored hash values are only comparable within one scheme
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -76,9 +77,9 @@ CREATE TABLE IF NOT EXISTS rep_keys (key TEXT NOT NULL, article_id TEXT NOT NULL
 CREATE INDEX IF NOT EXISTS rep_keys_key ON rep_keys(key, day);
 CREATE INDEX IF NOT EXISTS rep_keys_article ON rep_keys(article_id);
 CREATE TABLE IF NOT EXISTS doc_freq (kind TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS event_keys (key TEXT NOT NULL, event_id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS event_keys_key ON event_keys(key);
-CREATE INDEX IF NOT EXISTS event_keys_event ON event_keys(event_id);
+CREATE TABLE IF NOT EXISTS story_keys (key TEXT NOT NULL, event_id TEXT NOT NULL, day INTEGER);
+CREATE INDEX IF NOT EXISTS story_keys_key ON story_keys(key, day);
+CREATE INDEX IF NOT EXISTS story_keys_event ON story_keys(event_id);
 CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, title TEXT NOT NULL, events TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS failures (source TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS chrome_lines (grp TEXT NOT NULL, line TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (grp, line));
@@ -189,15 +190,19 @@ class Store:
             self._add_representation_column("days TEXT NOT NULL DEFAULT '[]'", _migrate_days)
         if "interaction" not in columns:  # needs the parser: stored reports keep none, new ones get theirs
             self._add_representation_column("interaction TEXT", lambda art: None)
-        if self.get_meta("represented") is None:
+        if self.get_meta("indexes") != _INDEXES:
             self._index_stored()
 
     def _index_stored(self) -> None:
-        """Index what a store written before the indexes holds (every representation, then every event), once."""
+        """Index what a store written before these indexes holds (every representation, then every event), once."""
         with self.transaction() as db:
-            if db.execute("SELECT 1 FROM meta WHERE key = 'represented'").fetchone():
+            if db.execute("SELECT 1 FROM meta WHERE key = 'indexes' AND value = ?", (_INDEXES,)).fetchone():
                 return  # another process did it meanwhile
-            db.execute("INSERT INTO meta VALUES ('represented', 0)")
+            db.execute("DROP TABLE IF EXISTS event_keys")  # the first layout of story_keys, without days
+            for table in ("rep_keys", "doc_freq", "story_keys"):
+                db.execute(f"DELETE FROM {table}")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('represented', 0)")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('indexes', ?)", (_INDEXES,))
             for r in self.representations():
                 self._index_representation(db, r)
             for (eid,) in db.execute("SELECT id FROM events").fetchall():
@@ -321,7 +326,7 @@ class Store:
         these, so that placing new articles reads their neighbourhood, not every representation.
         """
         if sign > 0:
-            day = dt.date.fromisoformat(r.date).toordinal() if r.date else None
+            day = _day(r.date)
             db.executemany("INSERT INTO rep_keys VALUES (?,?,?)", [(k, r.article_id, day) for k in sorted(block_keys(r))])
         else:
             db.execute("DELETE FROM rep_keys WHERE article_id = ?", (r.article_id,))
@@ -563,18 +568,36 @@ class Store:
         """Those of ``ids`` that name a stored event."""
         return {r[0] for r in self._rows_in("SELECT id FROM events WHERE id IN ({marks})", ids)}
 
-    def event_key_counts(self, keys: Iterable[str]) -> dict[str, int]:
-        """How many stored events have each of ``keys`` among their sampled members' block keys."""
-        return dict(self._rows_in("SELECT key, COUNT(*) FROM event_keys WHERE key IN ({marks}) GROUP BY key", keys))
+    def event_key_counts(self, keys: Iterable[str], date: str | None = None, window: int = 0) -> dict[str, int]:
+        """How many stored events have each of ``keys`` among their sampled members' block keys.
 
-    def events_with_keys(self, keys: Iterable[str]) -> set[str]:
-        """The stored events with one of ``keys`` among their sampled members' block keys."""
-        return {r[0] for r in self._rows_in("SELECT event_id FROM event_keys WHERE key IN ({marks})", keys)}
+        Args:
+            keys: block keys.
+            date: with ``window``, only the events dated within ``window`` days of this ISO date count (and the
+                undated ones).
+            window: days.
+        """
+        sql, extra = self._around("SELECT key, COUNT(*) FROM story_keys WHERE key IN ({marks})", date, window)
+        return dict(self._rows_in(sql + " GROUP BY key", keys, extra))  # each key falls in one chunk of the query
+
+    def events_with_keys(self, keys: Iterable[str], date: str | None = None, window: int = 0) -> set[str]:
+        """The stored events with one of ``keys`` among their sampled members' block keys (within ``window`` days of
+        ``date``, or undated, when both are given)."""
+        sql, extra = self._around("SELECT event_id FROM story_keys WHERE key IN ({marks})", date, window)
+        return {r[0] for r in self._rows_in(sql, keys, extra)}
+
+    @staticmethod
+    def _around(sql: str, date: str | None, window: int) -> tuple[str, tuple]:
+        """``sql`` limited to the rows dated within ``window`` days of ``date`` or undated (unless either is missing)."""
+        if not date or not window:
+            return sql, ()
+        day = _day(date)
+        return sql + " AND (day IS NULL OR day BETWEEN ? AND ?)", (day - window, day + window)
 
     def event_keys(self, event_ids: Iterable[str]) -> dict[str, set[str]]:
         """Event id -> the block keys of its sampled members, as stored."""
         out: dict[str, set[str]] = {}
-        for eid, key in self._rows_in("SELECT event_id, key FROM event_keys WHERE event_id IN ({marks})", event_ids):
+        for eid, key in self._rows_in("SELECT event_id, key FROM story_keys WHERE event_id IN ({marks})", event_ids):
             out.setdefault(eid, set()).add(key)
         return out
 
@@ -632,7 +655,7 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM memberships")
             db.execute("DELETE FROM events")
-            db.execute("DELETE FROM event_keys")
+            db.execute("DELETE FROM story_keys")
             db.execute("DELETE FROM stories")
             self._write_grouping(db, events, stories, entity_names)
             self._bump_generation(db)
@@ -663,7 +686,7 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 db.execute(f"DELETE FROM memberships WHERE event_id IN ({marks})", chunk)
                 db.execute(f"DELETE FROM events WHERE id IN ({marks})", chunk)
-                db.execute(f"DELETE FROM event_keys WHERE event_id IN ({marks})", chunk)
+                db.execute(f"DELETE FROM story_keys WHERE event_id IN ({marks})", chunk)
             db.executemany("DELETE FROM stories WHERE id=?", [(i,) for i in sorted({*removed_stories, *(s.id for s in stories)})])
             self._write_grouping(db, events, stories, entity_names)
             return self._bump_generation(db)
@@ -688,12 +711,13 @@ class Store:
     def _index_event(db: sqlite3.Connection, event_id: str) -> None:
         """Index a written event by the block keys of its sampled members (its first ``STORY_SAMPLE`` with a
         representation, as stories compare them), so that stories find the events a changed one may link to."""
-        db.execute("DELETE FROM event_keys WHERE event_id = ?", (event_id,))
+        db.execute("DELETE FROM story_keys WHERE event_id = ?", (event_id,))
+        date = db.execute("SELECT date FROM events WHERE id = ?", (event_id,)).fetchone()[0]
         db.execute(
-            "INSERT INTO event_keys SELECT DISTINCT k.key, ? FROM rep_keys k WHERE k.article_id IN ("
+            "INSERT INTO story_keys SELECT DISTINCT k.key, ?, ? FROM rep_keys k WHERE k.article_id IN ("
             " SELECT m.article_id FROM memberships m JOIN representations r ON r.article_id = m.article_id"
             " WHERE m.event_id = ? ORDER BY m.article_id LIMIT ?)",
-            (event_id, event_id, STORY_SAMPLE),
+            (event_id, _day(date), event_id, STORY_SAMPLE),
         )
 
     def save_entity_names(self, entity_names: dict[str, tuple[str, str]]) -> None:
@@ -850,6 +874,11 @@ class Store:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _day(date: str | None) -> int | None:
+    """An ISO date's day number (``date.toordinal``), or None."""
+    return dt.date.fromisoformat(date[:10]).toordinal() if date else None
 
 
 def _interaction_row(i: Interaction) -> list:

@@ -8,6 +8,8 @@ scored links), their events in date order.
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 import math
 from collections.abc import Callable
 
@@ -44,7 +46,7 @@ def link_stories(
     linkage: str = STORY_LINKAGE,
     decay: float = STORY_DECAY,
     expand: Callable[[set[str]], list[Event]] | None = None,
-    too_common: set[str] | None = None,
+    too_common: set[tuple[str, str]] | None = None,
 ) -> list[Story]:
     """Group events into stories.
 
@@ -57,7 +59,8 @@ def link_stories(
         max_gap_days: events further apart than this are never linked.
         sample: members per event compared (the first by id), to bound the cost.
         changed: events to (re)link; the others keep their stored story ties. None: link all.
-        common: a name or word shared by more events than this is too common to propose a link.
+        common: a name or word that more events than this have within ``max_gap_days`` of an event is too common to
+            propose it a link.
         linkage: ``single``: stories are the connected groups of linked events; ``average``: events are
             agglomerated while the average link score between two stories reaches ``threshold``
             (a chain of pairwise links does not make a story; an unscored pair of events counts 0);
@@ -68,7 +71,8 @@ def link_stories(
             story whole), called with the ids of the events reopened to return the events they may link to
             that ``events`` lacks (their stories whole); it adds their members to ``clusterer`` and their
             too common keys to ``too_common``.
-        too_common: keys known to be held by more than ``common`` events of the larger grouping.
+        too_common: (key, event id) of the keys more than ``common`` events of the larger grouping have within
+            ``max_gap_days`` of the event.
 
     Returns:
         Stories, each with its events in date order; every event belongs to exactly one.
@@ -98,7 +102,7 @@ def link_stories(
         for e in events:
             if e.id not in changed and e.story_id:
                 parent[find(e.id)] = find(first.setdefault(e.story_id, e.id))
-    for a, b in _candidate_pairs(events, clusterer, changed, sample, common, skip):
+    for a, b in _candidate_pairs(events, clusterer, changed, sample, common, max_gap_days, skip):
         if (_gap_days(a.date, b.date) or 0) > max_gap_days:
             continue
         if find(a.id) == find(b.id):
@@ -156,25 +160,45 @@ def _sample(event: Event, clusterer: EventClusterer, sample: int) -> list[str]:
 
 
 def _candidate_pairs(
-    events: list[Event], clusterer: EventClusterer, changed: set[str] | None, sample: int, common: int, skip: set[str] = frozenset()
+    events: list[Event],
+    clusterer: EventClusterer,
+    changed: set[str] | None,
+    sample: int,
+    common: int,
+    max_gap_days: int,
+    skip: set[tuple[str, str]] = frozenset(),
 ) -> list[tuple[Event, Event]]:
-    """Event pairs that share a name or a salient word (and involve a changed event), in a stable order.
+    """Event pairs within ``max_gap_days`` that share a name or a salient word and involve a changed event, in a
+    stable order.
 
-    A key held by more than ``common`` of the events, or in ``skip`` (held by more over a larger grouping), proposes none.
+    A key proposes no pair to a changed event when more than ``common`` events within ``max_gap_days`` of it have it
+    (undated events count everywhere), or when ``skip`` holds (key, event id): more do over a larger grouping. The
+    count is taken within the window so that a long archive does not make every name common.
     """
     keys = {e.id: set().union(*(block_keys(clusterer.reps_[i]) for i in _sample(e, clusterer, sample))) for e in events}
+    days = [dt.date.fromisoformat(e.date).toordinal() if e.date else None for e in events]
     index: dict[str, list[int]] = {}
     for k, e in enumerate(events):
         for key in keys[e.id]:
             index.setdefault(key, []).append(k)
     pairs: set[tuple[int, int]] = set()
     for key, posting in index.items():
-        if len(posting) > common or key in skip:
-            continue
-        for x, i in enumerate(posting):
-            for j in posting[x + 1 :]:
-                if changed is None or events[i].id in changed or events[j].id in changed:
-                    pairs.add((i, j))
+        dated = sorted((days[i], i) for i in posting if days[i] is not None)
+        marks = [d for d, _ in dated]
+        undated = [i for i in posting if days[i] is None]
+        for i in posting:
+            if (changed is not None and events[i].id not in changed) or (key, events[i].id) in skip:
+                continue
+            if days[i] is None:
+                near = posting
+            else:
+                lo, hi = bisect.bisect_left(marks, days[i] - max_gap_days), bisect.bisect_right(marks, days[i] + max_gap_days)
+                if hi - lo + len(undated) > common:
+                    continue
+                near = [j for _, j in dated[lo:hi]] + undated
+            if len(near) > common:
+                continue
+            pairs.update((min(i, j), max(i, j)) for j in near if j != i)
     return [(events[i], events[j]) for i, j in sorted(pairs)]
 
 
@@ -187,7 +211,7 @@ def _link_scores(
     max_gap_days: int,
     decay: float,
     known: dict[tuple[str, str], float] | None = None,
-    skip: set[str] = frozenset(),
+    skip: set[tuple[str, str]] = frozenset(),
 ) -> dict[tuple[str, str], float]:
     """:func:`_link` of every candidate pair of events within ``max_gap_days``, keyed (smaller id, larger id).
 
@@ -195,7 +219,7 @@ def _link_scores(
     """
     scores: dict[tuple[str, str], float] = {}
     known = known or {}
-    for a, b in _candidate_pairs(events, clusterer, changed, sample, common, skip):
+    for a, b in _candidate_pairs(events, clusterer, changed, sample, common, max_gap_days, skip):
         if (_gap_days(a.date, b.date) or 0) > max_gap_days:
             continue
         key = (a.id, b.id) if a.id < b.id else (b.id, a.id)

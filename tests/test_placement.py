@@ -40,9 +40,8 @@ def _placement(store: Store, settings: Settings = SETTINGS) -> Placement:
     return Placement(store, settings, load_pair_model("hashing"), None, lambda ids: {})
 
 
-def _reference(arts: list[Article], batches: list[list[Representation]]) -> tuple[dict[str, str], dict[str, str]]:
+def _reference(arts: list[Article], batches: list[list[Representation]], s: Settings = SETTINGS) -> tuple[dict[str, str], dict[str, str]]:
     """The grouping of one clusterer holding every article, updated batch by batch as a run holding it all would."""
-    s = SETTINGS
     c = EventClusterer(s.event_threshold, load_pair_model("hashing"), s.event_neighbours, s.event_reopen, s.event_window_days)
     by_id, events = {a.id: a for a in arts}, {}
     for batch in batches:
@@ -55,7 +54,7 @@ def _reference(arts: list[Article], batches: list[list[Representation]]) -> tupl
                 continue
             current.append(summarize_event(key, [by_id[i] for i in ids], c.reps_, {}))
             changed.add(key)
-        link_stories(current, c, s.story_threshold, s.story_window_days, changed=changed, decay=s.story_decay)
+        link_stories(current, c, s.story_threshold, s.story_window_days, changed=changed, common=s.story_common, decay=s.story_decay)
         events = {e.id: e for e in current}
     return {a: e.id for e in events.values() for a in e.article_ids}, {e.id: e.story_id for e in events.values()}
 
@@ -64,8 +63,10 @@ def _stored(store: Store) -> tuple[dict[str, str], dict[str, str]]:
     return store.memberships(), {e.id: e.story_id for e in store.events()}
 
 
-def _place_in_batches(store: Store, arts: list[Article], reps: list[Representation], size: int) -> list[list[Representation]]:
-    placement, batches = _placement(store), []
+def _place_in_batches(
+    store: Store, arts: list[Article], reps: list[Representation], size: int, settings: Settings = SETTINGS
+) -> list[list[Representation]]:
+    placement, batches = _placement(store, settings), []
     for k in range(0, len(arts), size):
         store.add_articles(arts[k : k + size], reps[k : k + size], [])
         batches.append(reps[k : k + size])
@@ -75,11 +76,13 @@ def _place_in_batches(store: Store, arts: list[Article], reps: list[Representati
 
 def test_placement_groups_as_a_clusterer_holding_everything(tmp_path: Path) -> None:
     arts, reps = _analysed()
-    for size in (1, 3, len(arts)):
-        store = Store(tmp_path / f"b{size}.db")
-        batches = _place_in_batches(store, arts, reps, size)
-        events, stories = _stored(store)
-        assert (events, stories) == _reference(arts, batches), size
+    # the second settings make names common within a fortnight: the keys proposing links depend on the dates
+    for settings in (SETTINGS, SETTINGS.replace(story_common=2, story_window_days=30)):
+        for size in (1, 3, len(arts)):
+            store = Store(tmp_path / f"b{size}-{settings.story_common}.db")
+            batches = _place_in_batches(store, arts, reps, size, settings)
+            events, stories = _stored(store)
+            assert (events, stories) == _reference(arts, batches, settings), size
         assert len(set(events.values())) < len(arts)  # some reports grouped: the comparison is not vacuous
         assert len(set(stories.values())) < len(set(events.values()))  # and some events linked
 
@@ -127,13 +130,13 @@ def test_an_older_store_is_indexed_when_opened(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     store = Store(path)
     _place_in_batches(store, arts, reps, 4)
-    tables = ("rep_keys", "doc_freq", "event_keys")
+    tables = ("rep_keys", "doc_freq", "story_keys")
     before = {t: sorted(store.db.execute(f"SELECT * FROM {t}")) for t in tables}
     store.close()
     with sqlite3.connect(path) as db:  # as a store written before the indexes existed
         for t in tables:
             db.execute(f"DELETE FROM {t}")
-        db.execute("DELETE FROM meta WHERE key = 'represented'")
+        db.execute("DELETE FROM meta WHERE key IN ('represented', 'indexes')")
     reopened = Store(path)
     assert {t: sorted(reopened.db.execute(f"SELECT * FROM {t}")) for t in tables} == before
     assert reopened.represented() == len(reps)
@@ -167,3 +170,18 @@ def test_a_partial_state_weighs_names_and_words_as_the_whole_store(tmp_path: Pat
     for a, b in (("a00", "a01"), ("a00", "a04")):
         assert work.clusterer.features(a, b) == full.features(a, b)
         assert work.clusterer.features(a, b)["corpus"] != full.features(a, b)["lexical"]  # the weights matter here
+
+
+def test_a_name_is_common_or_not_within_the_story_window() -> None:
+    from chronique.stories import _candidate_pairs
+
+    days = ["2024-01-01", "2024-01-02", "2025-03-01", "2026-06-01"]  # two reports a day apart, two alone, years on
+    arts = [Article(f"s{k}", "s", "text", "Salvera", f"Orage sur Salvera, numéro {k}.", language="fr") for k in range(4)]
+    reps = represent(arts, get_embedder("hashing"))
+    c = EventClusterer(model=load_pair_model("hashing")).load(reps, {f"e{k}": [f"s{k}"] for k in range(4)})
+    events = [Event(f"e{k}", "", d, "", [], [f"s{k}"]) for k, d in enumerate(days)]
+    pairs = {(a.id, b.id) for a, b in _candidate_pairs(events, c, None, 6, common=2, max_gap_days=30)}
+    assert pairs == {("e0", "e1")}  # four events have "Salvera", but never more than two within 30 days
+    assert not _candidate_pairs(events, c, None, 6, common=2, max_gap_days=5000)  # over the whole archive: too common
+    shared = block_keys(reps[0]) & block_keys(reps[1])
+    assert not _candidate_pairs(events, c, None, 6, common=3, max_gap_days=30, skip={(k, e) for k in shared for e in ("e0", "e1")})
