@@ -653,28 +653,47 @@ class VectorIndex:
     def __init__(self) -> None:
         self._matrix = np.zeros((0, 0), np.float32)  # spare rows at the end
         self.ids: list[str] = []  # the article of each used row
+        self._memo: dict[tuple[bytes, int], list[str]] = {}  # answers since the last addition
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def add(self, article_id: str, embedding: np.ndarray) -> None:
         """Append one article's embedding (one of another size than the first is left out)."""
-        if not embedding.size or embedding.size != (self._matrix.shape[1] if self._matrix.size else embedding.size):
+        self.extend([article_id], embedding.reshape(1, -1) if embedding.size else np.zeros((1, 0), np.float32))
+
+    def extend(self, ids: list[str], embeddings: np.ndarray) -> None:
+        """Append articles' embeddings (one row each; rows of another size than the first are left out)."""
+        if not embeddings.shape[1] or (self._matrix.size and embeddings.shape[1] != self._matrix.shape[1]):
             return
-        if len(self.ids) == len(self._matrix):
-            grown = np.zeros((max(64, 2 * len(self._matrix)), embedding.size), np.float32)  # doubling: amortised O(1)
+        self._memo.clear()
+        need = len(self.ids) + len(ids)
+        if need > len(self._matrix):
+            grown = np.zeros((max(64, 2 * len(self._matrix), need), embeddings.shape[1]), np.float32)  # doubling: amortised O(1)
             if self.ids:
                 grown[: len(self.ids)] = self._matrix[: len(self.ids)]
             self._matrix = grown
-        self._matrix[len(self.ids)] = embedding
-        self.ids.append(article_id)
+        self._matrix[len(self.ids) : need] = embeddings
+        self.ids += ids
 
     def nearest(self, embedding: np.ndarray, k: int) -> list[str]:
         """The ``k`` articles of largest inner product with ``embedding``, ties in arrival order."""
-        if not self.ids or embedding.size != self._matrix.shape[1]:
+        n = len(self.ids)
+        if not n or embedding.size != self._matrix.shape[1]:
             return []
-        sims = self._matrix[: len(self.ids)] @ embedding
-        return [self.ids[i] for i in np.argsort(-sims, kind="stable")[:k]]
+        key = (embedding.tobytes(), k)
+        if key not in self._memo:
+            sims = self._matrix[:n] @ embedding
+            if k < n:
+                # a partition, not a sort of every row; the rows tied with the k-th are taken in arrival order,
+                # as a stable sort would take them
+                edge = sims[np.argpartition(-sims, k - 1)[:k]].min()
+                above = np.flatnonzero(sims > edge)
+                top = np.concatenate([above, np.flatnonzero(sims == edge)[: k - len(above)]])
+            else:
+                top = np.arange(n)
+            self._memo[key] = [self.ids[i] for i in top[np.lexsort((top, -sims[top]))]]
+        return self._memo[key]
 
 
 class _Agglomeration:

@@ -95,8 +95,7 @@ class Placement:
         if self._generation is not None and self.store.grouping_generation() == self._generation:
             return set()
         self.vectors = VectorIndex()
-        for aid, v in self.store.placed_embeddings():
-            self.vectors.add(aid, v)
+        self.vectors.extend(*self.store.placed_embeddings())
         return self.store.empty_events() if self._generation is not None else set()
 
 

@@ -621,11 +621,17 @@ class Store:
         """The ids of the events of some stories."""
         return {r[0] for r in self._rows_in("SELECT id FROM events WHERE story_id IN ({marks})", story_ids)}
 
-    def placed_embeddings(self) -> Iterator[tuple[str, np.ndarray]]:
-        """(article id, embedding) of the articles in an event, in storage order."""
+    def placed_embeddings(self) -> tuple[list[str], np.ndarray]:
+        """The embeddings of the articles in an event, one row each in storage order, and their article ids.
+
+        Embeddings of another size than the first (a store built with two embedders) are left out.
+        """
         sql = "SELECT r.article_id, r.embedding FROM representations r JOIN memberships m ON m.article_id = r.article_id ORDER BY r.rowid"
-        for aid, emb in self.db.execute(sql):
-            yield aid, np.frombuffer(emb, dtype=np.float32)
+        rows = [(aid, emb) for aid, emb in self.db.execute(sql) if emb]
+        size = len(rows[0][1]) if rows else 0
+        rows = [(aid, emb) for aid, emb in rows if len(emb) == size]
+        matrix = np.frombuffer(b"".join(emb for _, emb in rows), dtype=np.float32).reshape(len(rows), size // 4)
+        return [aid for aid, _ in rows], matrix
 
     def counts(self) -> tuple[int, int]:
         """(events, stories) stored."""

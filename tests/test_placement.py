@@ -185,3 +185,21 @@ def test_a_name_is_common_or_not_within_the_story_window() -> None:
     assert not _candidate_pairs(events, c, None, 6, common=2, max_gap_days=5000)  # over the whole archive: too common
     shared = block_keys(reps[0]) & block_keys(reps[1])
     assert not _candidate_pairs(events, c, None, 6, common=3, max_gap_days=30, skip={(k, e) for k in shared for e in ("e0", "e1")})
+
+
+def test_the_vector_index_takes_the_nearest_as_a_stable_sort_would() -> None:
+    import numpy as np
+
+    from chronique.cluster import VectorIndex
+
+    rng = np.random.default_rng(0)
+    m = rng.normal(size=(300, 8)).astype(np.float32)
+    m[10] = m[20] = m[3]  # ties: taken in arrival order
+    whole, one_by_one = VectorIndex(), VectorIndex()
+    whole.extend([str(i) for i in range(300)], m)
+    for i in range(300):
+        one_by_one.add(str(i), m[i])
+    for q in (m[3], m[7], rng.normal(size=8).astype(np.float32)):
+        for k in (1, 2, 3, 21, 300, 400):
+            expected = [str(i) for i in np.argsort(-(m @ q), kind="stable")[:k]]
+            assert whole.nearest(q, k) == expected == one_by_one.nearest(q, k)
