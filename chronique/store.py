@@ -535,11 +535,18 @@ class Store:
             day: the asking article's day number (``date.toordinal()``), if dated.
             window: with ``day``, dated articles further apart than this many days are left out (0: none are).
         """
-        sql = "SELECT article_id FROM rep_keys WHERE key IN ({marks})"
+        return {r[0] for r in self._keyed("article_id", "rep_keys", keys, day, window)}
+
+    def _keyed(self, select: str, table: str, keys: Iterable[str], day: int | None, window: int, group: str = "") -> list[tuple]:
+        """Rows of ``table`` (``rep_keys`` or ``story_keys``) with one of ``keys``, dated within ``window`` days of
+        ``day`` or undated (all of them when ``day`` or ``window`` is missing)."""
+        sql = f"SELECT {select} FROM {table} WHERE key IN ({{marks}})"
         if day is None or not window:
-            return {r[0] for r in self._rows_in(sql, keys)}
-        sql += " AND (day IS NULL OR day BETWEEN ? AND ?)"
-        return {r[0] for r in self._rows_in(sql, keys, (day - window, day + window))}
+            return self._rows_in(sql + group, keys)
+        # two range scans of the (key, day) index, where "day IS NULL OR day BETWEEN" would read every day of each key
+        keys = list(keys)
+        dated = self._rows_in(sql + " AND day BETWEEN ? AND ?" + group, keys, (day - window, day + window))
+        return dated + self._rows_in(sql + " AND day IS NULL" + group, keys)
 
     def doc_freqs(self, kind: str, keys: Iterable[str]) -> dict[str, int]:
         """How many stored representations have each of ``keys``: ``kind`` ``e`` for names, ``t`` for lexical features."""
@@ -577,22 +584,15 @@ class Store:
                 undated ones).
             window: days.
         """
-        sql, extra = self._around("SELECT key, COUNT(*) FROM story_keys WHERE key IN ({marks})", date, window)
-        return dict(self._rows_in(sql + " GROUP BY key", keys, extra))  # each key falls in one chunk of the query
+        counts: dict[str, int] = {}
+        for key, n in self._keyed("key, COUNT(*)", "story_keys", keys, _day(date), window, " GROUP BY key"):
+            counts[key] = counts.get(key, 0) + n  # the dated and the undated
+        return counts
 
     def events_with_keys(self, keys: Iterable[str], date: str | None = None, window: int = 0) -> set[str]:
         """The stored events with one of ``keys`` among their sampled members' block keys (within ``window`` days of
         ``date``, or undated, when both are given)."""
-        sql, extra = self._around("SELECT event_id FROM story_keys WHERE key IN ({marks})", date, window)
-        return {r[0] for r in self._rows_in(sql, keys, extra)}
-
-    @staticmethod
-    def _around(sql: str, date: str | None, window: int) -> tuple[str, tuple]:
-        """``sql`` limited to the rows dated within ``window`` days of ``date`` or undated (unless either is missing)."""
-        if not date or not window:
-            return sql, ()
-        day = _day(date)
-        return sql + " AND (day IS NULL OR day BETWEEN ? AND ?)", (day - window, day + window)
+        return {r[0] for r in self._keyed("event_id", "story_keys", keys, _day(date), window)}
 
     def event_keys(self, event_ids: Iterable[str]) -> dict[str, set[str]]:
         """Event id -> the block keys of its sampled members, as stored."""
@@ -626,8 +626,12 @@ class Store:
 
         Embeddings of another size than the first (a store built with two embedders) are left out.
         """
-        sql = "SELECT r.article_id, r.embedding FROM representations r JOIN memberships m ON m.article_id = r.article_id ORDER BY r.rowid"
-        rows = [(aid, emb) for aid, emb in self.db.execute(sql) if emb]
+        placed = {r[0] for r in self.db.execute("SELECT article_id FROM memberships")}  # cheaper than a join
+        rows = [
+            (aid, emb)
+            for aid, emb in self.db.execute("SELECT article_id, embedding FROM representations ORDER BY rowid")
+            if emb and aid in placed
+        ]
         size = len(rows[0][1]) if rows else 0
         rows = [(aid, emb) for aid, emb in rows if len(emb) == size]
         matrix = np.frombuffer(b"".join(emb for _, emb in rows), dtype=np.float32).reshape(len(rows), size // 4)

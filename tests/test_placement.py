@@ -203,3 +203,7 @@ def test_the_vector_index_takes_the_nearest_as_a_stable_sort_would() -> None:
         for k in (1, 2, 3, 21, 300, 400):
             expected = [str(i) for i in np.argsort(-(m @ q), kind="stable")[:k]]
             assert whole.nearest(q, k) == expected == one_by_one.nearest(q, k)
+    fresh = VectorIndex()
+    fresh.extend([str(i) for i in range(300)], m)
+    fresh.prefetch([m[3], m[7]], 21)  # one product for both, the same answers
+    assert fresh.nearest(m[3], 21) == whole.nearest(m[3], 21) and fresh.nearest(m[7], 21) == whole.nearest(m[7], 21)
