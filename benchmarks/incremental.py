@@ -37,9 +37,11 @@ import time
 from pathlib import Path
 
 from chronique import Pipeline, Store
+from chronique.cluster import DuplicateIndex
 from chronique.eval import news_documents, read_news_events
 from chronique.records import Article, Event, RawDocument, Story, SummarySentence
 from chronique.represent import Representation
+from chronique.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "news-events"
@@ -218,6 +220,8 @@ def _scale(sizes: list[int], cache: Path, embedder: str, repeat: int) -> None:
         store = Store(path)
         for key in ("interactions", "embedder"):  # as the pool's run left them (interactions read, embedder named)
             store.set_meta(key, pool.get_meta(key) or "")
+        lsh = DuplicateIndex(Settings().duplicate_threshold).lsh_
+        store.use_copy_bands(lsh.b, lsh.r)  # as any earlier run on the store left its copy index
         store.close()
         runs = []
         for _ in range(repeat):

@@ -54,6 +54,9 @@ class DuplicateIndex:
         self.lsh_ = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self.minhashes_: dict[str, MinHash] = {}
         self.order_: dict[str, int] = {}
+        # the originals indexed elsewhere (a store), all earlier than those added here: (id, signature) of those
+        # sharing a band with a signature, earliest first
+        self.stored: Callable[[MinHash], list[tuple[str, MinHash]]] | None = None
 
     def add(self, article_id: str, mh: MinHash) -> None:
         """Index an original report."""
@@ -69,6 +72,9 @@ class DuplicateIndex:
 
     def original_of(self, mh: MinHash) -> str | None:
         """The earliest indexed report that ``mh`` copies, or None."""
+        for aid, other in self.stored(mh) if self.stored is not None else ():
+            if other.jaccard(mh) >= self.threshold:
+                return aid
         hits = [h for h in self.lsh_.query(mh) if self.minhashes_[h].jaccard(mh) >= self.threshold]
         return min(hits, key=self.order_.__getitem__) if hits else None
 

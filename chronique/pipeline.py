@@ -477,10 +477,11 @@ class Pipeline:
 
     def _mark_duplicates(self, articles: list[Article], signatures: dict[str, MinHash]) -> dict[str, str]:
         """Set ``duplicate_of`` on near-copies (of stored or earlier articles); return copy id -> original id."""
-        if self._duplicates is None:  # built once per pipeline from the stored originals, then kept up to date
+        if self._duplicates is None:
+            # this run's originals in memory; the stored ones through the store's LSH bands, read as needed
             self._duplicates = DuplicateIndex(self.settings.duplicate_threshold)
-            for aid, mh in self.store.minhashes():
-                self._duplicates.add(aid, mh)
+            self.store.use_copy_bands(self._duplicates.lsh_.b, self._duplicates.lsh_.r)
+            self._duplicates.stored = self.store.copy_candidates
         dup = self._duplicates.partial_fit((a.id, signatures[a.id]) for a in articles)
         for a in articles:
             a.duplicate_of = dup.get(a.id)

@@ -77,6 +77,9 @@ CREATE TABLE IF NOT EXISTS rep_keys (key TEXT NOT NULL, article_id TEXT NOT NULL
 CREATE INDEX IF NOT EXISTS rep_keys_key ON rep_keys(key, day);
 CREATE INDEX IF NOT EXISTS rep_keys_article ON rep_keys(article_id);
 CREATE TABLE IF NOT EXISTS doc_freq (kind TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS copy_bands (band INTEGER NOT NULL, hash BLOB NOT NULL, article_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS copy_bands_hash ON copy_bands(band, hash);
+CREATE INDEX IF NOT EXISTS copy_bands_article ON copy_bands(article_id);
 CREATE TABLE IF NOT EXISTS story_keys (key TEXT NOT NULL, event_id TEXT NOT NULL, day INTEGER);
 CREATE INDEX IF NOT EXISTS story_keys_key ON story_keys(key, day);
 CREATE INDEX IF NOT EXISTS story_keys_event ON story_keys(event_id);
@@ -328,8 +331,12 @@ class Store:
         if sign > 0:
             day = _day(r.date)
             db.executemany("INSERT INTO rep_keys VALUES (?,?,?)", [(k, r.article_id, day) for k in sorted(block_keys(r))])
+            rows = db.execute("SELECT value FROM meta WHERE key = 'copy_bands'").fetchone()
+            if rows:
+                db.executemany("INSERT INTO copy_bands VALUES (?,?,?)", [(*b, r.article_id) for b in _bands(r.minhash, rows[0])])
         else:
             db.execute("DELETE FROM rep_keys WHERE article_id = ?", (r.article_id,))
+            db.execute("DELETE FROM copy_bands WHERE article_id = ?", (r.article_id,))
         counts = [("e", k, sign) for k in r.entities] + [("t", k, sign) for k in r.lexical]
         db.executemany("INSERT INTO doc_freq VALUES (?,?,?) ON CONFLICT(kind, key) DO UPDATE SET n = n + excluded.n", counts)
         db.execute("INSERT INTO meta VALUES ('represented', ?) ON CONFLICT(key) DO UPDATE SET value = value + ?", (sign, sign))
@@ -637,6 +644,30 @@ class Store:
         matrix = np.frombuffer(b"".join(emb for _, emb in rows), dtype=np.float32).reshape(len(rows), size // 4)
         return [aid for aid, _ in rows], matrix
 
+    def use_copy_bands(self, bands: int, rows: int) -> None:
+        """Keep the stored originals' MinHash signatures in LSH bands of ``rows`` hash values (``bands`` of them), so
+        that :meth:`copy_candidates` finds the originals a text may copy without reading every signature; the
+        first call with another shape (the copy threshold changed) rebands every stored signature, once."""
+        scheme = f"{bands}x{rows}"
+        if self.get_meta("copy_bands") == scheme:
+            return
+        with self.transaction() as db:
+            db.execute("DELETE FROM copy_bands")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('copy_bands', ?)", (scheme,))
+            for aid, mh in self.minhashes():
+                db.executemany("INSERT INTO copy_bands VALUES (?,?,?)", [(*b, aid) for b in _bands(mh, scheme)])
+
+    def copy_candidates(self, mh: MinHash) -> list[tuple[str, MinHash]]:
+        """The stored originals sharing an LSH band with ``mh`` (see :meth:`use_copy_bands`), in storage order."""
+        scheme = self.get_meta("copy_bands")
+        if scheme is None:
+            return []
+        found: set[str] = set()
+        for band, key in _bands(mh, scheme):
+            found |= {r[0] for r in self.db.execute("SELECT article_id FROM copy_bands WHERE band = ? AND hash = ?", (band, key))}
+        rows = self._rows_in("SELECT rowid, article_id, minhash FROM representations WHERE article_id IN ({marks})", found)
+        return [(aid, _minhash(blob)) for _, aid, blob in sorted(rows)]
+
     def counts(self) -> tuple[int, int]:
         """(events, stories) stored."""
         return (self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0], self.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])
@@ -884,6 +915,13 @@ class Store:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _bands(mh: MinHash, scheme: str) -> list[tuple[int, bytes]]:
+    """(band, its hash values as bytes) of a signature, ``scheme`` being "BANDSxROWS" (datasketch's LSH shape)."""
+    bands, rows = map(int, scheme.split("x"))
+    values = np.asarray(mh.hashvalues, dtype="<u8")
+    return [(b, values[b * rows : (b + 1) * rows].tobytes()) for b in range(bands)]
 
 
 def _day(date: str | None) -> int | None:

@@ -207,3 +207,25 @@ def test_the_vector_index_takes_the_nearest_as_a_stable_sort_would() -> None:
     fresh.extend([str(i) for i in range(300)], m)
     fresh.prefetch([m[3], m[7]], 21)  # one product for both, the same answers
     assert fresh.nearest(m[3], 21) == whole.nearest(m[3], 21) and fresh.nearest(m[7], 21) == whole.nearest(m[7], 21)
+
+
+def test_copies_of_stored_originals_are_found_through_the_stored_bands(tmp_path: Path) -> None:
+    from chronique.cluster import DuplicateIndex
+    from chronique.represent import minhash
+
+    arts, reps = _analysed()
+    store = Store(tmp_path / "s.db")
+    store.add_articles(arts[:5], reps[:5], [])  # stored before the bands exist: banded when first used
+    index = DuplicateIndex(0.6)
+    store.use_copy_bands(index.lsh_.b, index.lsh_.r)
+    store.add_articles(arts[5:], reps[5:], [])  # banded as they are stored
+    index.stored = store.copy_candidates
+    everything = DuplicateIndex(0.6)
+    for r in reps:
+        everything.add(r.article_id, r.minhash)
+    for k in (2, 8):
+        copy = minhash(TEXTS[k][0] + " Fin.")
+        assert index.original_of(copy) == everything.original_of(copy) == f"a{k:02d}"
+    assert index.original_of(minhash("Rien à voir : un marché de Noël ouvre ses portes à Varenne.")) is None
+    store.withdraw(["a08"])
+    assert index.original_of(minhash(TEXTS[8][0] + " Fin.")) is None
