@@ -511,7 +511,8 @@ class EventClusterer:
 
         Args:
             reps: representations to hold (those held already are kept).
-            members: event id -> member article ids of events to hold, all among the held articles.
+            members: event id -> member article ids of events to hold (a member not held is asked of :attr:`fetch`
+                when its event is reopened).
             entity_df, term_df: document frequencies of the names and lexical features of ``reps``, over the store.
             n_articles: how many articles those frequencies count.
 

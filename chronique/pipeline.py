@@ -2,8 +2,8 @@
 
 Inputs are streamed in batches; articles already stored (same content id) are skipped before
 any analysis, and near-duplicate copies get no second analysis. Each batch is stored in one
-transaction; events and stories are then extended incrementally (existing events are loaded,
-only new articles are placed) and rewritten in one transaction.
+transaction; events and stories are then extended incrementally (only the new articles'
+neighbourhood is read, see :mod:`chronique.placement`) and what changed is written in one transaction.
 
 Where each step runs (see :mod:`chronique.engine`): the driver reads the inputs, skips what is stored,
 learns the batch's repeated lines and cleans with them, detects languages, finds the near-copies, learns
