@@ -37,8 +37,8 @@ import time
 from pathlib import Path
 
 from chronique import Pipeline, Store
-from chronique.cluster import DuplicateIndex
 from chronique.eval import news_documents, read_news_events
+from chronique.events.cluster import DuplicateIndex
 from chronique.records import Article, Event, RawDocument, Story, SummarySentence
 from chronique.represent import Representation
 from chronique.settings import Settings

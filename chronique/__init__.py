@@ -7,10 +7,10 @@ Example:
 """
 
 from .app.report import build_report
-from .cluster import EventClusterer, find_duplicates, pair_features, pair_score
 from .contacts import build_contacts
 from .disagreements import Disagreement, find_disagreements
 from .errors import ChroniqueError, ConfigError, InputError, ModelError, StoreError
+from .events.cluster import EventClusterer, find_duplicates, pair_features, pair_score
 from .pipeline import Pipeline, RunResult
 from .provenance import event_provenance, outlet_of
 from .records import Article, Event, Failure, Interaction, Mention, RawDocument, Story, SummarySentence, TimeExpression

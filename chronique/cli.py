@@ -363,7 +363,7 @@ def timeline(
     fmt: Format = typer.Option(Format.text, "--format"),
 ) -> None:
     """A story's timeline: the dates that matter and one or two sentences for each, with their reports."""
-    from .timeline import story_timeline
+    from .events.timeline import story_timeline
 
     store = _existing(db)
     if not story_id and not query:

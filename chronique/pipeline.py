@@ -3,7 +3,7 @@
 Inputs are streamed in batches; articles already stored (same content id) are skipped before
 any analysis, and near-duplicate copies get no second analysis. Each batch is stored in one
 transaction; events and stories are then extended incrementally (only the new articles'
-neighbourhood is read, see :mod:`chronique.placement`) and what changed is written in one transaction.
+neighbourhood is read, see :mod:`chronique.events.placement`) and what changed is written in one transaction.
 
 Where each step runs (see :mod:`chronique.engine`): the driver reads the inputs, skips what is stored,
 learns the batch's repeated lines and cleans with them, detects languages, finds the near-copies, learns
@@ -36,14 +36,14 @@ from itertools import chain
 from datasketch import MinHash
 
 from .clean import ChromeModel, clean_documents
-from .cluster import DuplicateIndex, load_pair_model
 from .dates import date_articles
 from .engine import Engine, get_engine
 from .entities import EntityExtractor
 from .errors import ConfigError, ModelError, StoreError
+from .events.cluster import DuplicateIndex, load_pair_model
+from .events.placement import Placement
 from .interactions import InteractionExtractor, rename_parties
 from .language import detect_languages
-from .placement import Placement
 from .records import Article, Failure, RawDocument
 from .represent import Embedder, Representation, embedding_text, entity_profile, get_embedder, interaction_key, minhash, represent
 from .settings import Settings
@@ -503,7 +503,7 @@ class Pipeline:
 
         Runs after every window of batches, so events and stories form while a long run goes on and a
         killed run loses at most the grouping of its last window. Only the new articles' neighbourhood is
-        read from the store (:mod:`chronique.placement`), and only what changed is written.
+        read from the store (:mod:`chronique.events.placement`), and only what changed is written.
         """
         if self._placement is None:
             self._placement = self._new_placement()

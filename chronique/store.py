@@ -7,7 +7,7 @@ clusterer compares, so a re-run does not recompute it), ``events``, ``membership
 transaction and the events are rewritten in another, so a killed run loses at most the batch in
 flight, and the next run finds the articles without an event and finishes them.
 
-What placing new articles reads is indexed in the same transactions (:mod:`chronique.placement`):
+What placing new articles reads is indexed in the same transactions (:mod:`chronique.events.placement`):
 ``rep_keys`` (each representation's block keys, by day), ``doc_freq`` (how many representations have each
 name and word), ``story_keys`` (each event's sampled keys, by day) and ``copy_bands`` (the originals'
 MinHash LSH bands), so that a batch reads its neighbourhood rather than the whole store.

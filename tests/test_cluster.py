@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chronique.cluster import (
+from chronique.events.cluster import (
     FEATURES,
     EventClusterer,
     _Agglomeration,

@@ -6,14 +6,14 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
-from chronique.cluster import EventClusterer, load_pair_model
-from chronique.placement import Placement
+from chronique.events.cluster import EventClusterer, load_pair_model
+from chronique.events.placement import Placement
+from chronique.events.stories import link_stories
+from chronique.events.summarize import summarize_event
 from chronique.records import Article, Event
 from chronique.represent import Representation, block_keys, get_embedder, represent
 from chronique.settings import Settings
 from chronique.store import Store
-from chronique.stories import link_stories
-from chronique.summarize import summarize_event
 
 # Three subjects, told by several reports over several days, in the project's own words.
 TEXTS = [
@@ -158,7 +158,7 @@ def test_a_withdrawn_event_disappears_at_the_next_placement(tmp_path: Path) -> N
 
 
 def test_a_partial_state_weighs_names_and_words_as_the_whole_store(tmp_path: Path) -> None:
-    from chronique.placement import _Work
+    from chronique.events.placement import _Work
 
     arts, reps = _analysed()
     store = Store(tmp_path / "s.db")
@@ -173,7 +173,7 @@ def test_a_partial_state_weighs_names_and_words_as_the_whole_store(tmp_path: Pat
 
 
 def test_a_name_is_common_or_not_within_the_story_window() -> None:
-    from chronique.stories import _candidate_pairs
+    from chronique.events.stories import _candidate_pairs
 
     days = ["2024-01-01", "2024-01-02", "2025-03-01", "2026-06-01"]  # two reports a day apart, two alone, years on
     arts = [Article(f"s{k}", "s", "text", "Salvera", f"Orage sur Salvera, numéro {k}.", language="fr") for k in range(4)]
@@ -190,7 +190,7 @@ def test_a_name_is_common_or_not_within_the_story_window() -> None:
 def test_the_vector_index_takes_the_nearest_as_a_stable_sort_would() -> None:
     import numpy as np
 
-    from chronique.cluster import VectorIndex
+    from chronique.events.cluster import VectorIndex
 
     rng = np.random.default_rng(0)
     m = rng.normal(size=(300, 8)).astype(np.float32)
@@ -210,7 +210,7 @@ def test_the_vector_index_takes_the_nearest_as_a_stable_sort_would() -> None:
 
 
 def test_copies_of_stored_originals_are_found_through_the_stored_bands(tmp_path: Path) -> None:
-    from chronique.cluster import DuplicateIndex
+    from chronique.events.cluster import DuplicateIndex
     from chronique.represent import minhash
 
     arts, reps = _analysed()

@@ -6,9 +6,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from chronique.events.summarize import event_summary, sentence_vectors, summarize_event
 from chronique.records import Article
 from chronique.represent import get_embedder, represent
-from chronique.summarize import event_summary, sentence_vectors, summarize_event
 
 _EN = (
     "Storm floods the harbour",

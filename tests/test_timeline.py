@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from chronique.errors import InputError
+from chronique.events.timeline import build_timeline, story_timeline
 from chronique.records import Article, Event, Story, TimeExpression
 from chronique.store import Store
-from chronique.timeline import build_timeline, story_timeline
 
 FLOOD = "La digue du village de Vern a cédé le 3 mars. Trois fermes ont été inondées."
 AFTER = "Les pompiers ont évacué cent habitants. Le maire réclame une enquête sur la digue."

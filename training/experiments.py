@@ -26,11 +26,11 @@ from scipy.spatial.distance import squareform
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_pair_model as T
 
-from chronique.cluster import _cosine, pair_features
 from chronique.eval import bcubed, pearson, read_ecbplus
+from chronique.events.cluster import _cosine, pair_features
+from chronique.events.summarize import split_sentences
 from chronique.represent import lexical_weights, numbers
 from chronique.store import Store
-from chronique.summarize import split_sentences
 
 SIGNALS = ["lexical", "lead", "corpus", "entities", "participants", "embedding", "numbers"]
 Learner = Callable[[list[tuple[np.ndarray, np.ndarray]]], Callable[[np.ndarray], np.ndarray]]

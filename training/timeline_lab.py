@@ -3,7 +3,7 @@
     python training/timeline_lab.py            # builds /tmp/chronique-lab/crisis-timelines.db the first time
 
 Prints the same table as ``chronique eval timelines`` without re-running the pipeline, so that changes
-to :mod:`chronique.timeline` can be measured in seconds.
+to :mod:`chronique.events.timeline` can be measured in seconds.
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ import numpy as np
 from grouping_lab import KEYS, LabSet, load_set, score
 from sklearn.linear_model import LogisticRegression
 
-from chronique.cluster import FEATURES, EventClusterer, PairModel, pair_features, pair_vector
 from chronique.eval import SEED_GOLD, bcubed, ecb_gold_event, pair_documents, pearson, read_ecbplus, read_semeval
+from chronique.events.cluster import FEATURES, EventClusterer, PairModel, pair_features, pair_vector
 from chronique.pipeline import Pipeline, RunResult
 from chronique.records import RawDocument, content_id
 from chronique.represent import Representation

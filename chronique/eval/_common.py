@@ -26,7 +26,7 @@ PARAMETER_NOTE = (
 
 def held_out_estimates(embedder: str) -> dict:
     """The held-out estimates stored with the pair model variant that ``embedder`` uses ({} if none)."""
-    from ..cluster import _model_file, load_pair_model
+    from ..events.cluster import _model_file, load_pair_model
 
     return _model_file().get("estimates", {}).get(load_pair_model(embedder).name, {})
 
@@ -35,7 +35,7 @@ def held_out_estimates(embedder: str) -> dict:
 # TF-IDF: cosine distance 0.8 (cosine similarity 0.2), a common default for average linkage.
 TFIDF_DISTANCE = 0.8
 # Embedding: halfway between the pipeline's own "no evidence" embedding floor (cosine 0.80, see
-# chronique.cluster.Weights.embedding_floor) and identity (1.0), i.e. cosine 0.90, distance 0.10.
+# chronique.events.cluster.Weights.embedding_floor) and identity (1.0), i.e. cosine 0.90, distance 0.10.
 EMBEDDING_DISTANCE = 0.10
 # news-events: the single-article share of gold groups at which events are also scored over the groups of 2+
 SINGLETON_SHARE = 0.25

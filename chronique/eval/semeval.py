@@ -92,7 +92,7 @@ def pair_documents(pairs: list[SemevalPair]) -> dict[str, RawDocument]:
 
 def _pipeline_scorer(store: Store) -> Callable[[str, str], float | None]:
     """The pipeline's event-membership similarity between two stored articles (None if one has none)."""
-    from ..cluster import EventClusterer, load_pair_model, pair_score
+    from ..events.cluster import EventClusterer, load_pair_model, pair_score
 
     reps = store.representations()
     original = store.copies()

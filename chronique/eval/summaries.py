@@ -1,7 +1,7 @@
 """``chronique eval summaries``: event summaries scored with ROUGE against human references.
 
 Each gold group (``gold_event``) of a news-events file is summarised as the pipeline summarises an
-event (:func:`chronique.summarize.event_summary`, about 100 words), and scored with ROUGE-1, ROUGE-2
+event (:func:`chronique.events.summarize.event_summary`, about 100 words), and scored with ROUGE-1, ROUGE-2
 and ROUGE-L (Google's ``rouge-score``) against the group's human summaries, averaged over the
 references (the DUC convention) and then over the groups. Two baselines run in the same call, over
 the same sentences and the same budget: the first report's lead, and a centroid summary (the
@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, InputError
+from ..events.summarize import SENTENCES_PER_REPORT, SUMMARY_WORDS, event_summary, sentence_vectors, split_sentences
 from ..records import Article
 from ..represent import Embedder, get_embedder
-from ..summarize import SENTENCES_PER_REPORT, SUMMARY_WORDS, event_summary, sentence_vectors, split_sentences
 from ._common import _read_text, _result
 from .news import NewsArticle, read_news_events
 

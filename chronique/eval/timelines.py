@@ -3,7 +3,7 @@
 The articles of a news-events file (``gold_story`` labels, publication dates) go through the real pipeline
 once; then, for each human timeline ``LANG_STORY.txt`` of the references folder (tilse's format: a date
 line, its sentences, a dashed line), the story's reports in that language are made into a timeline by
-:func:`chronique.timeline.build_timeline` with as many dates as the reference has, and as many sentences a
+:func:`chronique.events.timeline.build_timeline` with as many dates as the reference has, and as many sentences a
 date as the reference has on average (the convention of Martschat & Markert 2018 and Ghalandari & Ifrim
 2020). A reference whose language the file has no report in (English, for ML-Crisis) is matched with the
 timeline of all the story's reports, and scored on its dates only: ROUGE across languages means nothing.
@@ -34,10 +34,10 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import ConfigError, InputError
+from ..events.timeline import _dated_sentences, build_timeline
 from ..pipeline import RunResult
 from ..records import Article, Event, RawDocument
 from ..store import Store
-from ..timeline import _dated_sentences, build_timeline
 from ._common import _read_text, _result, _run_pipeline
 from .news import NewsArticle, news_documents, read_news_events
 from .summaries import FrenchTokenizer
@@ -216,7 +216,7 @@ def random_timeline(
 
 
 def chronique_timeline(articles: list[Article], events: list[Event], dates: int, per_date: int) -> Timeline:
-    """chronique's timeline of a story's reports and events (:func:`chronique.timeline.build_timeline`)."""
+    """chronique's timeline of a story's reports and events (:func:`chronique.events.timeline.build_timeline`)."""
     return {t.date: [s for s, _ in t.sentences] for t in build_timeline(articles, events, dates, per_date)}
 
 

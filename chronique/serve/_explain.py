@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
-from ..cluster import EventClusterer, load_pair_model, pair_score
+from ..events.cluster import EventClusterer, load_pair_model, pair_score
 from ..store import Store
 from ._views import PairSignal
 

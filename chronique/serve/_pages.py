@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from ..events.timeline import story_timeline
 from ..store import Store
-from ..timeline import story_timeline
 from . import _queries as q
 from ._deps import read_store
 from ._map import place_map

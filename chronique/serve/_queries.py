@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ..cluster import EventClusterer
 from ..disagreements import find_disagreements, language_note, to_json
+from ..events.cluster import EventClusterer
 from ..interactions import event_interaction, interaction_json
 from ..places import locate
 from ..provenance import event_provenance, outlet_json, outlet_of

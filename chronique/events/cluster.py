@@ -24,8 +24,8 @@ from importlib import resources
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from .errors import ConfigError
-from .represent import Representation, block_keys
+from ..errors import ConfigError
+from ..represent import Representation, block_keys
 
 __all__ = [
     "FEATURES",

@@ -13,10 +13,10 @@ import datetime as dt
 import math
 from collections.abc import Callable
 
+from ..records import Event, Story
+from ..represent import block_keys
+from ..settings import STORY_SAMPLE
 from .cluster import EventClusterer, _Agglomeration, _gap_days, pair_score
-from .records import Event, Story
-from .represent import block_keys
-from .settings import STORY_SAMPLE
 
 __all__ = ["link_stories"]
 

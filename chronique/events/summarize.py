@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..records import Article, Event, SummarySentence
+from ..represent import Embedder, Representation, lexical_weights
 from .cluster import _cosine
-from .records import Article, Event, SummarySentence
-from .represent import Embedder, Representation, lexical_weights
 
 __all__ = ["event_summary", "sentence_vectors", "split_sentences", "summarize_event", "summary_voice"]
 

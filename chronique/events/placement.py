@@ -17,11 +17,11 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
+from ..records import Event, Story
+from ..represent import Embedder, Representation, block_keys
+from ..settings import STORY_SAMPLE, Settings
+from ..store import Store
 from .cluster import EventClusterer, PairModel, VectorIndex
-from .records import Event, Story
-from .represent import Embedder, Representation, block_keys
-from .settings import STORY_SAMPLE, Settings
-from .store import Store
 from .stories import link_stories
 from .summarize import summarize_event
 
@@ -211,7 +211,7 @@ class _Work:
         """Read the events that ``ids`` may link to and their stories whole; return those not held before.
 
         A key more than ``story_common`` events have around an event proposes it no link (see
-        :func:`~chronique.stories.link_stories`): counted in the store, less the stored versions of the changed
+        :func:`~chronique.events.stories.link_stories`): counted in the store, less the stored versions of the changed
         events, plus their new versions.
         """
         s, found = self.owner.settings, set()

@@ -12,9 +12,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from chronique.errors import InputError
+from chronique.events.summarize import split_sentences
 from chronique.records import Article, Event
 from chronique.store import Store
-from chronique.summarize import split_sentences
 
 __all__ = ["TimelineDate", "build_timeline", "story_timeline"]
 
