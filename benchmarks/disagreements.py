@@ -16,9 +16,9 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from chronique.dates import date_articles
 from chronique.disagreements import Disagreement, find_disagreements
 from chronique.records import Article
+from chronique.stages.dates import date_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "news-events" / "gva_incidents_dev.jsonl"

@@ -40,8 +40,8 @@ from chronique import Pipeline, Store
 from chronique.eval import news_documents, read_news_events
 from chronique.events.cluster import DuplicateIndex
 from chronique.records import Article, Event, RawDocument, Story, SummarySentence
-from chronique.represent import Representation
 from chronique.settings import Settings
+from chronique.stages.represent import Representation
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "news-events"

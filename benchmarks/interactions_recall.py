@@ -22,8 +22,8 @@ from pathlib import Path
 
 from chronique import Pipeline, Store
 from chronique.eval import news_documents, read_news_events
-from chronique.interactions import _party_id, _sentences
 from chronique.records import Article
+from chronique.stages.interactions import _party_id, _sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 NEWS = ROOT.parent / "shared" / "data" / "news-events"

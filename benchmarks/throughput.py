@@ -34,11 +34,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import chronique.interactions as interactions_module
 import chronique.pipeline as pipeline_module
+import chronique.stages.interactions as interactions_module
 from chronique import Pipeline, Store
-from chronique.entities import EntityExtractor
-from chronique.interactions import InteractionExtractor
+from chronique.stages.entities import EntityExtractor
+from chronique.stages.interactions import InteractionExtractor
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -14,8 +14,8 @@ from .events.cluster import EventClusterer, find_duplicates, pair_features, pair
 from .pipeline import Pipeline, RunResult
 from .provenance import event_provenance, outlet_of
 from .records import Article, Event, Failure, Interaction, Mention, RawDocument, Story, SummarySentence, TimeExpression
-from .represent import EMBEDDERS, get_embedder, register_embedder
 from .settings import Settings, load_settings
+from .stages.represent import EMBEDDERS, get_embedder, register_embedder
 from .store import Store
 
 __all__ = [

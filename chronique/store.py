@@ -29,8 +29,8 @@ from datasketch import MinHash
 
 from .errors import StoreError
 from .records import Article, Event, Failure, Interaction, Mention, Story, SummarySentence, TimeExpression
-from .represent import Representation, block_keys, named_days
 from .settings import STORY_SAMPLE
+from .stages.represent import Representation, block_keys, named_days
 
 try:
     import fcntl
@@ -540,7 +540,7 @@ class Store:
         return int(self.get_meta("represented") or 0)
 
     def sharing_keys(self, keys: Iterable[str], day: int | None = None, window: int = 0) -> set[str]:
-        """Articles whose representation has one of ``keys`` (:func:`~chronique.represent.block_keys`).
+        """Articles whose representation has one of ``keys`` (:func:`~chronique.stages.represent.block_keys`).
 
         Args:
             keys: block keys.
@@ -942,8 +942,8 @@ def _interaction_row(i: Interaction) -> list:
 
 
 def _migrate_weekday(art: Article) -> int | None:
-    """The weekday column of a stored article (see :func:`chronique.dates.event_weekday`)."""
-    from .dates import event_weekday
+    """The weekday column of a stored article (see :func:`chronique.stages.dates.event_weekday`)."""
+    from .stages.dates import event_weekday
 
     return event_weekday(art)
 

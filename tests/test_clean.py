@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chronique.clean import ChromeModel, clean_documents, clean_html, clean_text
 from chronique.sources import read_inputs
+from chronique.stages.clean import ChromeModel, clean_documents, clean_html, clean_text
 
 CHROME = {
     "000": ["Javier AnsorenaSUIVRE"],

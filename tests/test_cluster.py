@@ -13,7 +13,7 @@ from chronique.events.cluster import (
     pair_vector,
 )
 from chronique.records import Article
-from chronique.represent import get_embedder, numbers, represent
+from chronique.stages.represent import get_embedder, numbers, represent
 
 CALL = (
     "Le ministre Alain Vidal a téléphoné mardi à son homologue Karl Brandt pour demander un cessez-le-feu "

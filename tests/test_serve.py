@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from chronique.cli import app as cli_app
 from chronique.records import Article
-from chronique.represent import get_embedder, represent
 from chronique.serve import CSP, create_app
 from chronique.serve._meaning import RRF_K, fuse, meaning_text
 from chronique.serve._render import isolate_bidi
+from chronique.stages.represent import get_embedder, represent
 from chronique.store import Store
 from tests._http import running_app
 

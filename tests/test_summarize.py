@@ -8,7 +8,7 @@ import numpy as np
 
 from chronique.events.summarize import event_summary, sentence_vectors, summarize_event
 from chronique.records import Article
-from chronique.represent import get_embedder, represent
+from chronique.stages.represent import get_embedder, represent
 
 _EN = (
     "Storm floods the harbour",

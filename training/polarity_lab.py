@@ -19,9 +19,9 @@ from pathlib import Path
 from grouping_lab import EMBEDDER, KEYS, load_set, score
 
 from chronique.events.cluster import load_pair_model, polarity_contrast
-from chronique.interactions import InteractionExtractor
-from chronique.represent import interaction_key
 from chronique.settings import Settings
+from chronique.stages.interactions import InteractionExtractor
+from chronique.stages.represent import interaction_key
 from chronique.store import Store
 
 

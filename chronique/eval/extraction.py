@@ -56,7 +56,7 @@ def _run_extraction(path: Path, embedder: str, limit: int | None) -> dict:
     """Score chronique's HTML cleaning (body only) and plain trafilatura with the shingle metric."""
     import trafilatura
 
-    from ..clean import clean_html
+    from ..stages.clean import clean_html
 
     ours, theirs, per_doc = [], [], []
     for key, html, truth in _read_extraction(path, limit):
@@ -66,7 +66,7 @@ def _run_extraction(path: Path, embedder: str, limit: int | None) -> dict:
     worst = sorted(per_doc, key=lambda d: _f1(d[1], d[2]))[:8]
     notes = [
         f"{len(ours)} pages; metric: the Zyte benchmark's word 4-gram shingles (case kept, \\w+ tokens)",
-        "chronique: chronique.clean.clean_html(html).text (body only); baseline: trafilatura.extract(html)",
+        "chronique: chronique.stages.clean.clean_html(html).text (body only); baseline: trafilatura.extract(html)",
         "CHOSEN ON THIS SET: chronique's extraction settings (trafilatura favor_precision and include_tables, "
         "repeated lines dropped only in the page head, timestamp lines as chrome) were picked looking at this "
         "benchmark (F1 0.955 before, with the old settings); the score is in-sample",

@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import ConfigError, InputError
 from ..events.summarize import SENTENCES_PER_REPORT, SUMMARY_WORDS, event_summary, sentence_vectors, split_sentences
 from ..records import Article
-from ..represent import Embedder, get_embedder
+from ..stages.represent import Embedder, get_embedder
 from ._common import _read_text, _result
 from .news import NewsArticle, read_news_events
 

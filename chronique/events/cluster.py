@@ -25,7 +25,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from ..errors import ConfigError
-from ..represent import Representation, block_keys
+from ..stages.represent import Representation, block_keys
 
 __all__ = [
     "FEATURES",

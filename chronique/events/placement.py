@@ -18,8 +18,8 @@ import datetime as dt
 from collections.abc import Callable
 
 from ..records import Event, Story
-from ..represent import Embedder, Representation, block_keys
 from ..settings import STORY_SAMPLE, Settings
+from ..stages.represent import Embedder, Representation, block_keys
 from ..store import Store
 from .cluster import EventClusterer, PairModel, VectorIndex
 from .stories import link_stories

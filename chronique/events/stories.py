@@ -14,8 +14,8 @@ import math
 from collections.abc import Callable
 
 from ..records import Event, Story
-from ..represent import block_keys
 from ..settings import STORY_SAMPLE
+from ..stages.represent import block_keys
 from .cluster import EventClusterer, _Agglomeration, _gap_days, pair_score
 
 __all__ = ["link_stories"]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..records import Article, Event, SummarySentence
-from ..represent import Embedder, Representation, lexical_weights
+from ..stages.represent import Embedder, Representation, lexical_weights
 from .cluster import _cosine
 
 __all__ = ["event_summary", "sentence_vectors", "split_sentences", "summarize_event", "summary_voice"]

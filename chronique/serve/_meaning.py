@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..represent import Embedder, get_embedder
+from ..stages.represent import Embedder, get_embedder
 from ..store import Store
 
 __all__ = ["MEANING_Z", "RRF_K", "EmbeddingIndex", "Fused", "MeaningUnavailable", "fuse", "meaning_text"]

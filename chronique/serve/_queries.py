@@ -25,11 +25,11 @@ import numpy as np
 
 from ..disagreements import find_disagreements, language_note, to_json
 from ..events.cluster import EventClusterer
-from ..interactions import event_interaction, interaction_json
 from ..places import locate
 from ..provenance import event_provenance, outlet_json, outlet_of
 from ..provenance import to_json as provenance_json
 from ..records import Article
+from ..stages.interactions import event_interaction, interaction_json
 from ..store import Store
 from ._explain import Explainer
 from ._meaning import EmbeddingIndex, MeaningUnavailable, fuse, meaning_text

@@ -16,8 +16,8 @@ from pathlib import Path
 from fastapi import HTTPException, Request
 
 from ..records import Failure, RawDocument
-from ..represent import Embedder, get_embedder
 from ..sources import read_json_text
+from ..stages.represent import Embedder, get_embedder
 from ._views import PostedArticle, PostResult
 
 __all__ = ["MAX_BODY_BYTES", "MAX_JSON_DEPTH", "Writer", "parse_articles", "read_body"]

@@ -36,8 +36,8 @@ from ..errors import (
     MalformedRecordError,
     TooLargeError,
 )
-from ..language import normalise_language
 from ..records import Failure, RawDocument, content_id
+from ..stages.language import normalise_language
 from .decode import (
     _BIDI_CONTROLS,
     DEFAULT_MAX_BYTES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .records import Article
+from ..records import Article
 
 __all__ = ["ISO_639_1", "detect_language", "detect_languages", "normalise_language"]
 

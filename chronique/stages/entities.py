@@ -28,8 +28,8 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 
-from .errors import ConfigError, ModelError
-from .records import Article, Mention
+from ..errors import ConfigError, ModelError
+from ..records import Article, Mention
 from .represent import zipf
 
 __all__ = [

@@ -15,8 +15,8 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from .records import Article, TimeExpression
-from .settings import LEAD_DATE_CHARS
+from ..records import Article, TimeExpression
+from ..settings import LEAD_DATE_CHARS
 
 __all__ = ["EventDate", "date_articles", "event_weekday", "find_time_expressions"]
 

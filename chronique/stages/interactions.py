@@ -36,8 +36,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from importlib import resources
 
-from .errors import ModelError
-from .records import Article, Interaction
+from ..errors import ModelError
+from ..records import Article, Interaction
 
 __all__ = [
     "PARSERS",

@@ -25,10 +25,10 @@ from typing import Protocol
 import numpy as np
 from datasketch import MinHash
 
+from ..errors import ConfigError, ModelError
+from ..records import Article
+from ..settings import LEAD_EMBEDDING_CHARS, LEAD_LEXICAL_CHARS
 from .dates import event_weekday
-from .errors import ConfigError, ModelError
-from .records import Article
-from .settings import LEAD_EMBEDDING_CHARS, LEAD_LEXICAL_CHARS
 
 __all__ = [
     "EMBEDDERS",

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import trafilatura
 
-from .records import Article, RawDocument
-from .sources import MAX_TEXT_CHARS
+from ..records import Article, RawDocument
+from ..sources import MAX_TEXT_CHARS
 
 __all__ = ["ChromeModel", "CleanResult", "clean_documents", "clean_text"]
 
