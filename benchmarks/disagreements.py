@@ -16,7 +16,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from chronique.disagreements import Disagreement, find_disagreements
+from chronique.events.disagreements import Disagreement, find_disagreements
 from chronique.records import Article
 from chronique.stages.dates import date_articles
 

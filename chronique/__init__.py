@@ -7,12 +7,12 @@ Example:
 """
 
 from .app.report import build_report
-from .contacts import build_contacts
-from .disagreements import Disagreement, find_disagreements
 from .errors import ChroniqueError, ConfigError, InputError, ModelError, StoreError
 from .events.cluster import EventClusterer, find_duplicates, pair_features, pair_score
+from .events.contacts import build_contacts
+from .events.disagreements import Disagreement, find_disagreements
+from .events.provenance import event_provenance, outlet_of
 from .pipeline import Pipeline, RunResult
-from .provenance import event_provenance, outlet_of
 from .records import Article, Event, Failure, Interaction, Mention, RawDocument, Story, SummarySentence, TimeExpression
 from .settings import Settings, load_settings
 from .stages.represent import EMBEDDERS, get_embedder, register_embedder

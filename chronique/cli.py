@@ -22,8 +22,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from .app.export import ExportFormat, ExportKind
 from .app.export import export as export_store
 from .app.report import build_report, print_report, printable
-from .contacts import build_contacts, print_contacts
 from .errors import ChroniqueError, ConfigError, InputError
+from .events.contacts import build_contacts, print_contacts
 from .sources import DEFAULT_MAX_BYTES, IngestStats
 from .store import Store
 

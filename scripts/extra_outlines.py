@@ -1,6 +1,6 @@
 """Write chronique/data/outlines.json: the Natural Earth 1:110m outlines that countryinfo lacks.
 
-countryinfo (the package chronique.places reads country outlines from) has none for Hungary,
+countryinfo (the package chronique.events.places reads country outlines from) has none for Hungary,
 Serbia, Montenegro, Myanmar, Jamaica, Kosovo, Northern Cyprus and Somaliland, which leaves holes
 in a map of Europe. This takes them from world-atlas 2.0.2 (npm, ISC licence), a TopoJSON
 redistribution of Natural Earth 4.1.0 (public domain), and keeps the outer rings only.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pycountry
 
-from chronique.places import _package_shapes
+from chronique.events.places import _package_shapes
 
 OUT = Path(__file__).resolve().parent.parent / "chronique" / "data" / "outlines.json"
 # Natural Earth's own codes for the units that have no ISO 3166 number

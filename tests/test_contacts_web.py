@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from chronique.contacts import build_contacts
+from chronique.events.contacts import build_contacts
 from chronique.records import Article, Interaction
 from chronique.serve import CSP, create_app
 from chronique.store import Store

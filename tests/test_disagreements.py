@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from chronique.disagreements import Disagreement, event_disagreements, find_disagreements, language_note, parse_number, to_json
+from chronique.events.disagreements import Disagreement, event_disagreements, find_disagreements, language_note, parse_number, to_json
 from chronique.records import Article
 from chronique.serve import create_app
 from chronique.serve._render import environment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chronique.contacts import build_contacts, contact_lines
+from chronique.events.contacts import build_contacts, contact_lines
 from chronique.records import Article, Interaction
 from chronique.stages.entities import EntityExtractor, skeleton
 from chronique.stages.interactions import InteractionExtractor, main_interaction, rename_parties

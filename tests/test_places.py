@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from chronique.places import Place, country_shapes, locate
+from chronique.events.places import Place, country_shapes, locate
 from chronique.records import Article, Event, Story, SummarySentence
 from chronique.serve import CSP, create_app
 from chronique.serve._map import place_map

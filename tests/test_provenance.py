@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from rich.console import Console
 
 from chronique.app.report import print_report
-from chronique.provenance import event_provenance, find_citations, outlet_of, to_json
+from chronique.events.provenance import event_provenance, find_citations, outlet_of, to_json
 from chronique.records import Article, Mention
 from chronique.serve import create_app
 

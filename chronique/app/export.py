@@ -21,9 +21,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-from ..contacts import build_contacts
 from ..errors import ConfigError, InputError
-from ..provenance import outlet_of
+from ..events.contacts import build_contacts
+from ..events.provenance import outlet_of
 from ..store import Store
 from .report import build_report
 

@@ -9,9 +9,9 @@ from rich.markup import escape
 from rich.text import Text
 
 from .._text import printable
-from ..disagreements import event_disagreements, language_note, to_json
-from ..provenance import event_provenance, outlet_json, outlet_of
-from ..provenance import to_json as provenance_json
+from ..events.disagreements import event_disagreements, language_note, to_json
+from ..events.provenance import event_provenance, outlet_json, outlet_of
+from ..events.provenance import to_json as provenance_json
 from ..records import Article
 from ..stages.interactions import event_interaction, interaction_json
 from ..store import Store
@@ -31,9 +31,9 @@ def build_report(store: Store) -> dict[str, Any]:
         ``{"events": [...], "stories": [...]}``: each event with ``id, headline, date, date_evidence,
         summary, summary_sentences, entities, articles`` (each article ``id, source, title, published,
         language, duplicate_of``) and ``disagreements`` (the facts its reports give differently, see
-        :func:`chronique.disagreements.to_json`; computed at read time from the stored texts) with
+        :func:`chronique.events.disagreements.to_json`; computed at read time from the stored texts) with
         ``disagreements_note`` (which reports' figures were not read, else ""), and ``provenance`` (first
-        report, outlets, copies and who is cited, see :func:`chronique.provenance.to_json`); each article
+        report, outlets, copies and who is cited, see :func:`chronique.events.provenance.to_json`); each article
         also has its ``outlet`` (``name, domain, url, found``), and ``interaction``, the main interaction most of its
         reports share (:func:`chronique.stages.interactions.interaction_json`, None when they report none); each story
         with ``id, title, events`` (event ids in date order).
@@ -88,7 +88,7 @@ def _interactions(store: Store, members: list[Article]) -> dict[str, list]:
 
 
 def _provenance(store: Store, members: list[Article]) -> dict[str, Any]:
-    """An event's provenance (see :mod:`chronique.provenance`), read from its members with their mentions."""
+    """An event's provenance (see :mod:`chronique.events.provenance`), read from its members with their mentions."""
     full = [store.article(a.id) or a for a in members]
     return provenance_json(event_provenance(full))
 

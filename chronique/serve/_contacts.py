@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from ..contacts import build_contacts
-from ..places import locate
+from ..events.contacts import build_contacts
+from ..events.places import locate
 from ..store import Store
 from ._deps import read_store
 from ._map import place_map

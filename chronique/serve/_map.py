@@ -1,7 +1,7 @@
 """Maps drawn offline: an inline SVG of the country outlines with places marked, nothing fetched.
 
-:func:`place_map` draws any places that have coordinates (the :class:`chronique.places.Place`
-records of :func:`chronique.places.locate`, or the pages' ``PlaceView``): country outlines
+:func:`place_map` draws any places that have coordinates (the :class:`chronique.events.places.Place`
+records of :func:`chronique.events.places.locate`, or the pages' ``PlaceView``): country outlines
 (equirectangular, the longitudes shrunk by the cosine of the view's middle latitude so that
 Europe is not stretched), the countries among the places highlighted, each place a circle with a
 ``<title>`` (its tooltip) and a visible label, zoomed to the places' bounding box with a margin.
@@ -10,7 +10,7 @@ crosses and places them with one transform, so a page render stays fast. Colours
 classes styled in ``static/app.css`` (the Content-Security-Policy allows no inline style).
 
 Example:
-    >>> from chronique.places import locate
+    >>> from chronique.events.places import locate
     >>> svg = place_map(locate(["LOC:FRA", "LOC:gn2988507"]))
     >>> svg.startswith("<svg") and 'role="img"' in svg and "<title>Paris" in svg
     True
@@ -26,7 +26,7 @@ from typing import Protocol
 
 from markupsafe import Markup, escape
 
-from ..places import country_shapes, locate
+from ..events.places import country_shapes, locate
 
 __all__ = ["MapPlace", "place_map"]
 
@@ -37,7 +37,7 @@ _LAT_LIMIT = 90.0
 
 
 class MapPlace(Protocol):
-    """What :func:`place_map` reads of a place (``chronique.places.Place`` and ``PlaceView`` fit)."""
+    """What :func:`place_map` reads of a place (``chronique.events.places.Place`` and ``PlaceView`` fit)."""
 
     id: str
     name: str

@@ -23,11 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from ..disagreements import find_disagreements, language_note, to_json
 from ..events.cluster import EventClusterer
-from ..places import locate
-from ..provenance import event_provenance, outlet_json, outlet_of
-from ..provenance import to_json as provenance_json
+from ..events.disagreements import find_disagreements, language_note, to_json
+from ..events.places import locate
+from ..events.provenance import event_provenance, outlet_json, outlet_of
+from ..events.provenance import to_json as provenance_json
 from ..records import Article
 from ..stages.interactions import event_interaction, interaction_json
 from ..store import Store

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ..provenance import Outlet, outlet_of
+from ..events.provenance import Outlet, outlet_of
 from ._views import ArticleDetail, DayCount, EventBrief
 
 __all__ = ["Bar", "Coverage", "Mark", "Segment", "Tick", "Timeline", "coverage", "environment", "isolate_bidi", "paragraphs", "timeline"]
@@ -136,7 +136,7 @@ def query_url(path: str, **params: Any) -> str:
 
 
 def source_name(site: str | None, source: str, url: str | None = None) -> str:
-    """How a report's origin is named in lists: its outlet (see :func:`chronique.provenance.outlet_of`), never a path."""
+    """How a report's origin is named in lists: its outlet (see :func:`chronique.events.provenance.outlet_of`), never a path."""
     return outlet_of(SimpleNamespace(site=site, source=source, url=url)).name
 
 

@@ -102,7 +102,7 @@ class EventPage:
 
 @dataclass(slots=True)
 class PlaceView:
-    """A place an event or story names, with coordinates (see ``chronique.places``)."""
+    """A place an event or story names, with coordinates (see ``chronique.events.places``)."""
 
     id: str
     name: str
@@ -201,7 +201,7 @@ class ClaimView:
 
 @dataclass(slots=True)
 class DisagreementView:
-    """A fact the event's reports give differently (see ``chronique.disagreements``)."""
+    """A fact the event's reports give differently (see ``chronique.events.disagreements``)."""
 
     kind: str  # count, amount, date
     measure: str  # killed, injured, arrested, "dollars of armes", event date

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ._text import printable
-from .records import Interaction
-from .stages.entities import canonical_id, skeleton
-from .store import Store
+from .._text import printable
+from ..records import Interaction
+from ..stages.entities import canonical_id, skeleton
+from ..store import Store
 
 __all__ = ["ContactItem", "ContactLine", "build_contacts", "contact_lines", "find_parties", "print_contacts"]
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from .records import Article
+from ..records import Article
 
 __all__ = ["Claim", "Disagreement", "event_disagreements", "find_disagreements", "language_note", "parse_number", "to_json"]
 

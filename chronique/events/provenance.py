@@ -26,7 +26,7 @@ from pathlib import PurePath
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from .records import Article, Mention
+from ..records import Article, Mention
 
 __all__ = ["Citation", "Cited", "Outlet", "Provenance", "event_provenance", "find_citations", "outlet_json", "outlet_of", "to_json"]
 
