@@ -21,8 +21,8 @@ from ..records import Event, Story
 from ..settings import STORY_SAMPLE, Settings
 from ..stages.represent import Embedder, Representation, block_keys
 from ..store import Store
-from .cluster import EventClusterer, PairModel, VectorIndex
-from .stories import link_stories
+from .cluster import EventClusterer, PairModel, VectorIndex, _gap_days
+from .stories import link_stories, sample_keys
 from .summarize import summarize_event
 
 __all__ = ["Placed", "Placement"]
@@ -109,6 +109,9 @@ class _Work:
             s.event_threshold, owner.model, s.event_neighbours, s.event_reopen, s.event_window_days, owner.vectors
         )
         self.clusterer.fetch = self.hold
+        self.represented = self.store.represented()  # the store is not written until the placement ends
+        self.old_keys: dict[str, set[str]] = {}  # the stored keys of the events changed or removed
+        self.story_before: dict[str, str | None] = {}  # the stored story of each unchanged event held
         self.stored: dict[str, Event] = {}  # stored events read, by id (their stored members and story)
         self.written: dict[str, Event] = {}  # events with new members or summaries
         self.removed: set[str] = set()
@@ -128,7 +131,7 @@ class _Work:
             return
         ents = self.store.doc_freqs("e", {k for r in both for k in r.entities if k not in c.entity_df_})
         terms = self.store.doc_freqs("t", {k for r in both for k in r.lexical if k not in c.term_df_})
-        c.include(reps, {}, ents, terms, self.store.represented())
+        c.include(reps, {}, ents, terms, self.represented)
 
     def near(self, r: Representation) -> set[str]:
         """The stored articles a new one is compared with: sharing a block key within the window, or nearest."""
@@ -155,7 +158,7 @@ class _Work:
         copies = self.store.copies_of(a for k in touched for a in self.stored[k].article_ids)
         members = {k: [a for a in self.stored[k].article_ids if a not in copies] for k in touched}
         self.hold(near, counted=self.new)
-        c.include([], members, {}, {}, self.store.represented())
+        c.include([], members, {}, {}, self.represented)
         c.reserved = self.store.event_ids_in_use({f"ev-{a}" for a in new_ids | {a for m in members.values() for a in m}}) - touched
         c.partial_fit(self.new)
         self.removed = (touched - c.members_.keys()) | removed
@@ -184,7 +187,6 @@ class _Work:
         self.old_keys = self.store.event_keys(gone)
         self.loaded = dict(self.written)
         stories = {self.stored[k].story_id for k in gone if k in self.stored and self.stored[k].story_id}
-        self.story_before: dict[str, str | None] = {}
         self._load_stories(stories)
         self._expand(self.changed, first=True)
         s = self.owner.settings
@@ -201,10 +203,9 @@ class _Work:
         )
 
     def _sample_keys(self, e: Event) -> set[str]:
-        """The block keys of an event's sampled members (as stories compare them)."""
+        """:func:`~chronique.events.stories.sample_keys`, once an event."""
         if e.id not in self._keys:
-            c = self.clusterer
-            self._keys[e.id] = set().union(*(block_keys(c.reps_[i]) for i in [a for a in e.article_ids if a in c.reps_][:STORY_SAMPLE]))
+            self._keys[e.id] = sample_keys(e, self.clusterer)
         return self._keys[e.id]
 
     def _expand(self, ids: set[str], first: bool = False) -> list[Event]:
@@ -221,11 +222,11 @@ class _Work:
             keys = self._sample_keys(e)
             counts = self.store.event_key_counts(keys, e.date, window)
             for gid, old in self.old_keys.items():  # the stored versions of the changed events are replaced...
-                if _within(self.stored[gid].date, e.date, window):
+                if (_gap_days(self.stored[gid].date, e.date) or 0) <= window:  # an unknown date is near every other
                     for k in old & keys:
                         counts[k] -= 1
             for w in self.written.values():  # ...by their new versions
-                if _within(w.date, e.date, window):
+                if (_gap_days(w.date, e.date) or 0) <= window:
                     for k in self._sample_keys(w) & keys:
                         counts[k] = counts.get(k, 0) + 1
             common = {k for k, n in counts.items() if n > s.story_common}
@@ -267,8 +268,3 @@ class _Work:
             return self.store.grouping_generation()  # nothing changed: no write, and no reload by others
         names = self.owner.names({i for e in write for i in e.entities})
         return self.store.update_grouping(write, self.removed, new_stories, removed_stories, names)
-
-
-def _within(a: str | None, b: str | None, days: int) -> bool:
-    """Whether two ISO dates are at most ``days`` apart (an unknown date is near every other)."""
-    return not a or not b or abs((dt.date.fromisoformat(a[:10]) - dt.date.fromisoformat(b[:10])).days) <= days

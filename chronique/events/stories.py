@@ -18,7 +18,7 @@ from ..settings import STORY_SAMPLE
 from ..stages.represent import block_keys
 from .cluster import EventClusterer, _Agglomeration, _gap_days, pair_score
 
-__all__ = ["link_stories"]
+__all__ = ["link_stories", "sample_keys"]
 
 
 # Chosen with training/grouping_lab.py over RPM2 (stories), Giveme5W1H and ECB+ (stories against events: what a
@@ -159,6 +159,11 @@ def _sample(event: Event, clusterer: EventClusterer, sample: int) -> list[str]:
     return [i for i in event.article_ids if i in clusterer.reps_][:sample]
 
 
+def sample_keys(event: Event, clusterer: EventClusterer, sample: int = STORY_SAMPLE) -> set[str]:
+    """The block keys of an event's sampled members: what proposes its story links (and what the store indexes)."""
+    return set().union(*(block_keys(clusterer.reps_[i]) for i in _sample(event, clusterer, sample)))
+
+
 def _candidate_pairs(
     events: list[Event],
     clusterer: EventClusterer,
@@ -175,7 +180,7 @@ def _candidate_pairs(
     (undated events count everywhere), or when ``skip`` holds (key, event id): more do over a larger grouping. The
     count is taken within the window so that a long archive does not make every name common.
     """
-    keys = {e.id: set().union(*(block_keys(clusterer.reps_[i]) for i in _sample(e, clusterer, sample))) for e in events}
+    keys = {e.id: sample_keys(e, clusterer, sample) for e in events}
     days = [dt.date.fromisoformat(e.date).toordinal() if e.date else None for e in events]
     index: dict[str, list[int]] = {}
     for k, e in enumerate(events):
