@@ -28,7 +28,8 @@ TEXTS = [
     ("Varenne fête ses basketteurs, vainqueurs de la coupe régionale devant 4 500 spectateurs.", "2024-05-19"),
     ("Nouvelles pluies torrentielles sur la ville portuaire de Salvera : l'alerte est relevée.", "2024-06-28"),
 ]
-SETTINGS = Settings(event_threshold=0.2, story_threshold=0.05)  # the hashing embedder is weaker than a real model
+# the hashing embedder is weaker than a real model; the second pass off, or it would leave stories nothing to link
+SETTINGS = Settings(event_threshold=0.2, story_threshold=0.05, event_merge=1.0)
 
 
 def _analysed() -> tuple[list[Article], list[Representation]]:
@@ -42,7 +43,9 @@ def _placement(store: Store, settings: Settings = SETTINGS) -> Placement:
 
 def _reference(arts: list[Article], batches: list[list[Representation]], s: Settings = SETTINGS) -> tuple[dict[str, str], dict[str, str]]:
     """The grouping of one clusterer holding every article, updated batch by batch as a run holding it all would."""
-    c = EventClusterer(s.event_threshold, load_pair_model("hashing"), s.event_neighbours, s.event_reopen, s.event_window_days)
+    c = EventClusterer(
+        s.event_threshold, load_pair_model("hashing"), s.event_neighbours, s.event_reopen, s.event_window_days, merge=s.event_merge
+    )
     by_id, events = {a.id: a for a in arts}, {}
     for batch in batches:
         c.partial_fit(batch)
@@ -85,6 +88,26 @@ def test_placement_groups_as_a_clusterer_holding_everything(tmp_path: Path) -> N
             assert (events, stories) == _reference(arts, batches, settings), size
         assert len(set(events.values())) < len(arts)  # some reports grouped: the comparison is not vacuous
         assert len(set(stories.values())) < len(set(events.values()))  # and some events linked
+
+
+def test_placement_merges_events_as_a_clusterer_holding_everything(tmp_path: Path) -> None:
+    arts, reps = _analysed()
+    # a strict first pass leaves reports of one happening apart; the second pass (the committed model) joins them
+    merging = SETTINGS.replace(event_threshold=0.999, event_merge=0.97)
+    first = _stored(_filled(tmp_path / "first.db", arts, reps, merging.replace(event_merge=1.0)))[0]
+    for size in (1, 3, len(arts)):
+        store = Store(tmp_path / f"m{size}.db")
+        batches = _place_in_batches(store, arts, reps, size, merging)
+        events, stories = _stored(store)
+        assert (events, stories) == _reference(arts, batches, merging), size
+        # the second pass joined events the first pass leaves apart
+        assert len(set(events.values())) < len(set(first.values())), size
+
+
+def _filled(path: Path, arts: list[Article], reps: list[Representation], settings: Settings) -> Store:
+    store = Store(path)
+    _place_in_batches(store, arts, reps, len(arts), settings)
+    return store
 
 
 def test_placement_reads_only_the_neighbourhood(tmp_path: Path, monkeypatch) -> None:

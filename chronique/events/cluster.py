@@ -20,12 +20,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from ..errors import ConfigError
 from ..stages.represent import Representation, block_keys
+
+if TYPE_CHECKING:
+    from .merge import MergeModel
 
 __all__ = [
     "FEATURES",
@@ -414,6 +418,10 @@ class EventClusterer:
             archive grows: a common name's articles are counted over weeks, not over years.
         vectors: the embeddings to take nearest neighbours from, when they are kept elsewhere (the pipeline's
             index of every stored article, while this clusterer holds only some): its owner adds to it.
+        merge: the average merge probability at which the second pass (:mod:`.merge`) joins dated events whose
+            reports, taken together, tell one happening (1.0: no second pass).
+        merge_model: the merge model (default: the committed one for the pair model's variant).
+        merge_days: events whose date ranges are further apart than this are never merged by the second pass.
     """
 
     def __init__(
@@ -424,8 +432,14 @@ class EventClusterer:
         reopen: float = 0.25,
         window: int = 30,
         vectors: VectorIndex | None = None,
+        merge: float = 0.97,
+        merge_model: MergeModel | None = None,
+        merge_days: int = 2,
     ) -> None:
         self.threshold = threshold
+        self.merge = merge
+        self.merge_days = merge_days
+        self.merge_model = merge_model
         self.reopen = reopen
         self.model = model
         self.neighbours = neighbours
@@ -578,8 +592,25 @@ class EventClusterer:
         groups = [(True, k, m) for k, m in sorted(self.members_.items()) if k not in reopened]
         groups += [(False, a, [a]) for a in sorted({*(r.article_id for r in new), *(a for k in reopened for a in self.members_[k])})]
         merged = _Agglomeration(groups, scores, self.threshold).run()
+        if self.merge < 1.0:
+            merged = self._second_pass(merged, scores)
         self._relabel(merged, {k: self.members_[k] for k in reopened})
         return self
+
+    def _second_pass(self, merged: list[tuple[bool, str, list[str]]], scores: dict[tuple[str, str], float]) -> list:
+        """The first pass's groups with dated events that are one happening merged (see :mod:`.merge`)."""
+        from .merge import load_merge_model, merge_events, profile  # merge builds on this module
+
+        def profile_of(ids: list[str]):
+            missing = [a for a in ids if a not in self.reps_]
+            if missing:  # an old event held in part (see include): its owner fetches the rest
+                if self.fetch is None:
+                    raise KeyError(f"expected every member of the events compared to be held, missing {missing[:3]}")
+                self.fetch(missing)
+            return profile([self.reps_[a] for a in ids])
+
+        model = self.merge_model or load_merge_model(self.model_.name)
+        return merge_events(merged, scores, profile_of, model, self.merge, lambda: self._rarity()[:2], self.merge_days)
 
     def _reopened(self, scores: dict[tuple[str, str], float]) -> list[str]:
         """The events with a member that a new pair score links at or above ``reopen`` (see __init__)."""

@@ -106,7 +106,14 @@ class _Work:
         self.owner, self.store, self.new = owner, owner.store, new
         s = owner.settings
         self.clusterer = EventClusterer(
-            s.event_threshold, owner.model, s.event_neighbours, s.event_reopen, s.event_window_days, owner.vectors
+            s.event_threshold,
+            owner.model,
+            s.event_neighbours,
+            s.event_reopen,
+            s.event_window_days,
+            owner.vectors,
+            s.event_merge,
+            merge_days=s.event_merge_days,
         )
         self.clusterer.fetch = self.hold
         self.represented = self.store.represented()  # the store is not written until the placement ends
