@@ -29,7 +29,7 @@ from ..errors import ConfigError
 from ..stages.represent import Representation, block_keys
 
 if TYPE_CHECKING:
-    from .merge import MergeModel
+    from .merge import MergeModel, Profile
 
 __all__ = [
     "FEATURES",
@@ -601,7 +601,7 @@ class EventClusterer:
         """The first pass's groups with dated events that are one happening merged (see :mod:`.merge`)."""
         from .merge import load_merge_model, merge_events, profile  # merge builds on this module
 
-        def profile_of(ids: list[str]):
+        def profile_of(ids: list[str]) -> Profile:
             missing = [a for a in ids if a not in self.reps_]
             if missing:  # an old event held in part (see include): its owner fetches the rest
                 if self.fetch is None:
