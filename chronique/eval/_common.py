@@ -50,6 +50,23 @@ def _with_held_out(baselines: dict, embedder: str, key: str, how: str, notes: li
     return {"chronique-held-out": held, **baselines}
 
 
+def _with_merge_held_out(baselines: dict, embedder: str, key: str, notes: list[str]) -> dict:
+    """The baselines with the second pass's stored leave-one-set-out figure for set ``key`` in front (noted).
+
+    The pair model's held-out estimate groups with the first pass alone; this one adds the second pass, its merge
+    model fitted without the set (training/train_merge_model.py), at the default threshold.
+    """
+    from ..events.cluster import load_pair_model
+    from ..events.merge import held_out_figures
+    from ..settings import Settings
+
+    held = held_out_figures(load_pair_model(embedder).name).get(key, {}).get(str(Settings().event_merge))
+    if not held:
+        return baselines
+    notes.append(f"chronique-second-pass-held-out: both passes, the merge model fitted without this set, at {Settings().event_merge}")
+    return {"chronique-second-pass-held-out": {k.removeprefix("events_"): v for k, v in held.items()}, **baselines}
+
+
 def _result(
     dataset: str, metrics: dict, baselines: dict | None = None, notes: list[str] | None = None, failures: list[str] | None = None
 ) -> dict:

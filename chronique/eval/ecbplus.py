@@ -19,6 +19,7 @@ from ._common import (
     _result,
     _run_pipeline,
     _with_held_out,
+    _with_merge_held_out,
     cluster_errors,
 )
 from .metrics import agglomerative_labels, clustering_metrics
@@ -151,7 +152,8 @@ def _run_ecbplus(path: Path, embedder: str, limit: int | None) -> dict:
             scored,
             pipe.embedder.name,
             "ecbplus_leave_one_topic_out",
-            "each topic clustered by a pair model fitted without that topic",
+            "each topic clustered by a pair model fitted without that topic (the first pass alone)",
             notes,
         )
+        scored = _with_merge_held_out(scored, pipe.embedder.name, "ecb", notes)
     return _result("ecbplus", clustering_metrics(pred, gold), scored, notes, _failure_lines(run) + cluster_errors(pred, gold))

