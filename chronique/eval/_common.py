@@ -19,7 +19,9 @@ PARAMETER_NOTE = (
     "parameters: the pair model (chronique/data/pair_model.json) was fitted by training/train_pair_model.py on "
     "the ECB+ development topics, the SemEval-2022 training subset, the seeds and examples/news, so pipeline scores "
     "on those sets are IN-SAMPLE; held-out estimates (ECB+ leave-one-topic-out, SemEval 5-fold) are printed "
-    "below as 'held-out'. The event threshold (0.5 probability) and the date rules are fixed by hand; "
+    "below as 'held-out'. The second pass's merge model (chronique/data/merge_model.json) was fitted by "
+    "training/train_merge_model.py on Giveme5W1H, GVA, ECB+ and RPM2 (its leave-one-set-out figure, where printed, "
+    "is 'second-pass-held-out'). The event threshold (0.5 probability) and the date rules are fixed by hand; "
     "baseline thresholds are fixed constants in chronique/eval/_common.py, not fitted on any set"
 )
 
