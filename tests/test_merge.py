@@ -54,7 +54,12 @@ def test_merge_features_on_a_hand_checked_pair() -> None:
     assert f["names"] == 0.0 and 0.0 < f["words"] < 1.0  # no names: these reports did not go through NER
     assert merge_features(p, q, [0.6], {}, {}, max_gap=9) is not None  # 15 to 24 May: nine days
     assert merge_features(p, q, [0.6], {}, {}, max_gap=8) is None
-    assert merge_features(p, profile(_reps([(CALL2, None)])), [0.6], {}, {}) is None  # undated: never merged here
+    fragment = profile(_reps([(CALL2, None)]))
+    assert merge_features(p, fragment, [0.6], {}, {}) is None  # undated: not compared by default
+    assert merge_features(p, fragment, [0.6], {}, {}, undated=1) is not None  # a fragment joins a larger event
+    assert merge_features(p, fragment, [0.2], {}, {}, undated=1, floor=0.25) is None  # none of its pairs close
+    assert merge_features(profile(reps[:1]), fragment, [0.6], {}, {}, undated=1) is None  # two fragments never
+    assert merge_features(p, profile(_reps([(CALL2, None)] * 2)), [0.6], {}, {}, undated=1) is None  # two larger
     assert merge_features(p, q, [], {}, {}) is None  # nothing scored between them
 
 

@@ -54,7 +54,8 @@ def test_a_run_follows_its_settings(tmp_path: Path) -> None:
     ]
     docs = [RawDocument(content_id(t), f"{k}.txt", t, "text") for k, t in enumerate(texts)]
     events = {}
-    for name, settings in (("default", Settings(embedder="hashing")), ("strict", Settings(embedder="hashing", event_threshold=1.0))):
+    strict = Settings(embedder="hashing", event_threshold=1.0, event_merge=1.0)  # neither pass joins anything
+    for name, settings in (("default", Settings(embedder="hashing")), ("strict", strict)):
         events[name] = Pipeline(Store(tmp_path / f"{name}.db"), settings=settings).run_documents(docs).events
     assert events == {"default": 1, "strict": 2}
 

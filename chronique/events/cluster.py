@@ -422,6 +422,8 @@ class EventClusterer:
             reports, taken together, tell one happening (1.0: no second pass).
         merge_model: the merge model (default: the committed one for the pair model's variant).
         merge_days: events whose date ranges are further apart than this are never merged by the second pass.
+        merge_undated: where either event is undated, the second pass lets a fragment of at most this many reports
+            join a larger event, one of whose reports scores at least ``reopen`` with one of the fragment's.
     """
 
     def __init__(
@@ -435,10 +437,12 @@ class EventClusterer:
         merge: float = 0.97,
         merge_model: MergeModel | None = None,
         merge_days: int = 2,
+        merge_undated: int = 3,
     ) -> None:
         self.threshold = threshold
         self.merge = merge
         self.merge_days = merge_days
+        self.merge_undated = merge_undated
         self.merge_model = merge_model
         self.reopen = reopen
         self.model = model
@@ -610,7 +614,8 @@ class EventClusterer:
             return profile([self.reps_[a] for a in ids])
 
         model = self.merge_model or load_merge_model(self.model_.name)
-        return merge_events(merged, scores, profile_of, model, self.merge, lambda: self._rarity()[:2], self.merge_days)
+        rarity = lambda: self._rarity()[:2]  # noqa: E731  (asked once every profile is made: see merge_events)
+        return merge_events(merged, scores, profile_of, model, self.merge, rarity, self.merge_days, self.merge_undated, self.reopen)
 
     def _reopened(self, scores: dict[tuple[str, str], float]) -> list[str]:
         """The events with a member that a new pair score links at or above ``reopen`` (see __init__)."""

@@ -1,4 +1,4 @@
-"""The second pass of event formation: dated events whose reports, taken together, tell one happening are merged.
+"""The second pass of event formation: events whose reports, taken together, tell one happening are merged.
 
 The pair model (:mod:`.cluster`) judges two reports at a time, and two reports of one happening often share too
 little to convince it: a follow-up the next day, a short wire and a long feature. Taken together, an event's
@@ -7,11 +7,15 @@ profile even where no single pair does. This pass scores pairs of events formed 
 logistic model over event-level signals (profile cosines, the first pass's own pair scores between them, their
 sizes) and merges them by average linkage over those scores.
 
-Only dated events whose date ranges lie within a few days (``Settings.event_merge_days``) are merged this way:
+Dated events are merged this way only when their date ranges lie within a few days (``Settings.event_merge_days``):
 an event is one happening reported within days, and the aid plan announced four days after an earthquake is
-another event of its story. Without dates, two events of one kind (two earthquakes, two
-arrests of one person) have profiles as alike as two halves of one event, and only the pair model's finer
-signals keep them apart (ECB+ precision fell from 1.00 to 0.83 when undated events were merged too). The
+another event of its story. Without dates, two events of one kind (two earthquakes, two arrests of one person)
+have profiles as alike as two halves of one event, and only the pair model's finer signals keep them apart
+(ECB+ precision fell from 1.00 to 0.83 when every undated pair of events could merge). What the first pass
+leaves apart there is mostly fragments: one to three reports of a larger event, worded otherwise. So where either
+event is undated, a fragment (at most ``Settings.event_merge_undated`` reports) may join a larger event, if one
+pair of their reports at least is close (``Settings.event_reopen``); two fragments never join each other, so
+that the grouping does not depend on which fragments arrived first. The
 model is fitted by ``training/train_merge_model.py`` on the development sets and read from
 ``chronique/data/merge_model.json``.
 """
@@ -92,14 +96,21 @@ def merge_features(
     entity_idf: Mapping[str, float],
     term_idf: Mapping[str, float],
     max_gap: int | None = None,
+    undated: int = 0,
+    floor: float = 0.0,
 ) -> dict[str, float] | None:
-    """The signals that two events report one happening, or None when either is undated (see the module).
+    """The signals that two events report one happening, or None where the pass does not compare them (the module).
 
     Args:
         p, q: the two events' profiles.
         scores: the pair probabilities scored between their reports (the candidate pairs only).
         entity_idf, term_idf: the corpus's rarity weights of names and words.
         max_gap: days; None (no features) for events whose date ranges are further apart (None: no limit).
+        undated: where either event is undated, they are compared only if one has at most this many reports and
+            the other more (a fragment and a larger event; 0: never).
+        floor: where either event is undated, the pair probability that one pair of their reports at least must
+            reach for them to be compared (none does where a contrary fact, "they have not spoken", keeps every
+            pair apart).
 
     Returns:
         ``average`` (pair probability over every pair of their reports, an unscored pair counting 0), ``best``
@@ -107,12 +118,14 @@ def merge_features(
         embeddings), ``names`` and ``words`` (rarity-weighted cosines of the profiles) and ``size`` (log of the
         number of report pairs).
     """
-    if p.first is None or q.first is None or not scores:
+    if not scores:
+        return None
+    if p.first is None or q.first is None:
+        if not min(p.size, q.size) <= undated < max(p.size, q.size) or max(scores) < floor:
+            return None
+    elif max_gap is not None and max(0, max(p.first, q.first) - min(p.last, q.last)) > max_gap:
         return None
     pairs = p.size * q.size
-    gap = max(0, max(p.first, q.first) - min(p.last, q.last))  # 0 when the date ranges overlap
-    if max_gap is not None and gap > max_gap:
-        return None
     both = p.centroid.size and p.centroid.size == q.centroid.size
     return {
         "average": math.fsum(scores) / pairs,
@@ -191,6 +204,8 @@ def merge_events(
     threshold: float,
     rarity: Callable[[], tuple[Mapping[str, float], Mapping[str, float]]],
     max_gap: int | None = None,
+    undated: int = 0,
+    floor: float = 0.0,
 ) -> list[Group]:
     """Merge the groups of a first pass whose events are one happening (two old events are never merged).
 
@@ -203,6 +218,7 @@ def merge_events(
         rarity: the corpus's rarity weights of names and of words, asked once every profile is made (making one
             may take more reports into the counts).
         max_gap: days; events whose date ranges are further apart are left apart (None: no limit).
+        undated, floor: where either event is undated, see :func:`merge_features`.
 
     Returns:
         The merged groups, in the form of ``groups``: a merged group keeps an old event's key and members first.
@@ -219,7 +235,7 @@ def merge_events(
     idf = rarity()
     merge_scores: dict[tuple[str, str], float] = {}
     for (g, h), found in sorted(between.items()):
-        f = merge_features(profiles[g], profiles[h], found, *idf, max_gap=max_gap)
+        f = merge_features(profiles[g], profiles[h], found, *idf, max_gap=max_gap, undated=undated, floor=floor)
         if f is not None:
             merge_scores[(f"{g:09d}", f"{h:09d}")] = model.probability(f)
     events = [(is_old, key, [f"{n:09d}"]) for n, (is_old, key, _) in enumerate(groups)]

@@ -114,6 +114,7 @@ class _Work:
             owner.vectors,
             s.event_merge,
             merge_days=s.event_merge_days,
+            merge_undated=s.event_merge_undated,
         )
         self.clusterer.fetch = self.hold
         self.represented = self.store.represented()  # the store is not written until the placement ends
