@@ -15,8 +15,9 @@ have profiles as alike as two halves of one event, and only the pair model's fin
 leaves apart there is mostly fragments: one to three reports of a larger event, worded otherwise. So where either
 event is undated, a fragment (at most ``Settings.event_merge_undated`` reports) may join a larger event, if one
 pair of their reports at least is close (``Settings.event_reopen``); two fragments never join each other, so
-that the grouping does not depend on which fragments arrived first. The
-model is fitted by ``training/train_merge_model.py`` on the development sets and read from
+that the grouping does not depend on which fragments arrived first.
+
+The model is fitted by ``training/train_merge_model.py`` on the development sets and read from
 ``chronique/data/merge_model.json``.
 """
 
