@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 
 from chronique.eval import news_levels
 from chronique.events.cluster import EventClusterer, load_pair_model
-from chronique.events.merge import MERGE_FEATURES, MergeModel, merge_features, profile
+from chronique.events.merge import MERGE_FEATURES, MergeModel, merge_features, profile, scores_between
 from chronique.settings import Settings
 
 SETS = ("giveme", "gva", "ecb", "rpm2")
@@ -50,14 +50,9 @@ def training_pairs(lab: LabSet) -> tuple[list[dict], list[int]]:
     scores = first._pair_scores(reps)
     gold = gold_by_rep(lab)
     events = sorted(first.members_.values())
-    where = {a: n for n, m in enumerate(events) for a in m}
     commonest = [Counter(gold.get(a) for a in m).most_common(1)[0][0] for m in events]
     profiles = [profile([first.reps_[a] for a in m]) for m in events]
-    between: dict[tuple[int, int], list[float]] = {}
-    for (a, b), s in sorted(scores.items()):
-        g, h = sorted((where[a], where[b]))
-        if g != h:
-            between.setdefault((g, h), []).append(s)
+    between = scores_between([(False, str(n), m) for n, m in enumerate(events)], scores)
     ent, term, _ = first._rarity()
     xs, ys = [], []
     for (g, h), found in between.items():

