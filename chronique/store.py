@@ -177,7 +177,10 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.executescript(_SCHEMA)
+            # One IMMEDIATE transaction: two processes creating one store at once queue for it. Run statement by
+            # statement, a CREATE can read the schema, see the other writer commit, and fail at once ("database is
+            # locked": SQLite does not wait on a stale snapshot), as tests/test_faults.py's two writers sometimes did.
+            self.db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
             self._migrate()
             self._ensure_fts()
             row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
