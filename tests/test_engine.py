@@ -20,7 +20,7 @@ from chronique.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "news"
 GIVEME = ROOT.parent / "shared" / "data" / "news-events" / "giveme5w1h_news_cluster.jsonl"
-_CLOCK_COLUMNS = {"added_at", "at"}  # when a row was written: the only columns two runs may disagree on
+_CLOCK_COLUMNS = {"added_at", "at", "applied_at"}  # when a row was written: the only columns two runs may disagree on
 
 
 def store_content(path: Path) -> dict[str, list[tuple]]:

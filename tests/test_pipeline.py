@@ -214,6 +214,7 @@ def test_an_older_store_gains_the_weekday_column(tmp_path: Path) -> None:
     Pipeline(Store(db), embedder="hashing").run_documents([art])
     old = sqlite3.connect(db)
     old.execute("ALTER TABLE representations DROP COLUMN weekday")  # as written before the column existed
+    old.execute("DROP TABLE _sqlite_migrations")  # and before migrations were recorded
     old.commit()
     old.close()
     reps = Store(db).representations()
@@ -228,6 +229,7 @@ def test_an_older_store_gains_the_named_days_column(tmp_path: Path) -> None:
     assert [r.days for r in Store(db).representations()] == [frozenset({"2023-01-19", "2024-03-04"})]
     old = sqlite3.connect(db)
     old.execute("ALTER TABLE representations DROP COLUMN days")  # as written before the column existed
+    old.execute("DROP TABLE _sqlite_migrations")  # and before migrations were recorded
     old.commit()
     old.close()
     assert [r.days for r in Store(db).representations()] == [frozenset({"2023-01-19", "2024-03-04"})]

@@ -156,10 +156,11 @@ def test_an_older_store_is_indexed_when_opened(tmp_path: Path) -> None:
     tables = ("rep_keys", "doc_freq", "story_keys")
     before = {t: sorted(store.db.execute(f"SELECT * FROM {t}")) for t in tables}
     store.close()
-    with sqlite3.connect(path) as db:  # as a store written before the indexes existed
+    with sqlite3.connect(path) as db:  # as a store written before the indexes existed, and before migrations were recorded
         for t in tables:
             db.execute(f"DELETE FROM {t}")
         db.execute("DELETE FROM meta WHERE key IN ('represented', 'indexes')")
+        db.execute("DROP TABLE _sqlite_migrations")
     reopened = Store(path)
     assert {t: sorted(reopened.db.execute(f"SELECT * FROM {t}")) for t in tables} == before
     assert reopened.represented() == len(reps)

@@ -330,6 +330,7 @@ def test_fts_index_is_backfilled_on_an_older_store(examples_report: dict, tmp_pa
     with sqlite3.connect(db) as con:
         con.executescript(
             "DROP TRIGGER articles_fts_insert; DROP TRIGGER articles_fts_delete; DROP TRIGGER articles_fts_update; DROP TABLE articles_fts;"
+            " DROP TABLE _sqlite_migrations;"  # as written before the index, and before migrations were recorded
         )
     client = TestClient(create_app(db, token=""), base_url=LOCAL)
     assert client.get("/api/search", params={"q": "Ariane"}).json()["total"] >= 3

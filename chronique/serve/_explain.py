@@ -36,12 +36,7 @@ class Explainer:
         Returns:
             A fitted clusterer, shared between requests until representations or memberships change.
         """
-        key = tuple(
-            store.db.execute(
-                "SELECT (SELECT count(*) FROM representations), (SELECT coalesce(max(rowid), 0) FROM representations),"
-                " (SELECT coalesce(max(rowid), 0) FROM memberships), (SELECT count(*) FROM memberships)"
-            ).fetchone()
-        )
+        key = store.grouping_key()
         with self._lock:
             if self._clusterer is None or key != self._key:
                 members: dict[str, list[str]] = defaultdict(list)

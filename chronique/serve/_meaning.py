@@ -202,7 +202,7 @@ class EmbeddingIndex:
         with self._lock:
             if self._conn is None:
                 self._conn = Store.reader(self.db_path)
-            version = self._conn.db.execute("PRAGMA data_version").fetchone()[0]
+            version = self._conn.data_version()
             if version != self._version:
                 self._refresh()
                 self._version = version
@@ -211,16 +211,10 @@ class EmbeddingIndex:
     def _refresh(self) -> None:
         """Append the rows stored since the last read; reload everything when any row read before is gone."""
         assert self._conn is not None
-        db = self._conn.db
+        conn = self._conn
         self.refreshes += 1
-        db.execute("BEGIN")  # one snapshot for both reads: a commit between them would otherwise add unlisted rows
-        try:
-            # every (rowid, id) as one string: a prefix test on it costs far less than comparing a list of tuples
-            rows = db.execute(
-                "SELECT coalesce(group_concat(r || ' ' || article_id, ','), '')"
-                # the primary key's index holds id and rowid: reading it skips the embeddings, 2x faster than the table
-                " FROM (SELECT rowid AS r, article_id FROM representations INDEXED BY sqlite_autoindex_representations_1 ORDER BY r)"
-            ).fetchone()[0]
+        with conn.snapshot():  # one snapshot for both reads: a commit between them would otherwise add unlisted rows
+            rows = conn.representation_rowids()
             held = self._matrix
             if not rows.startswith(held.rows) or rows[len(held.rows) : len(held.rows) + 1] not in ("", ","):
                 held = _Matrix("", [], np.zeros((0, 0), np.float32), 0)  # a row read before is gone or replaced: start again
@@ -229,9 +223,7 @@ class EmbeddingIndex:
                 return
             self.reloads += not held.rows
             after = int(held.rows.rsplit(",", 1)[-1].split(" ", 1)[0]) if held.rows else -1
-            new = db.execute("SELECT article_id, embedding FROM representations WHERE rowid > ? ORDER BY rowid", (after,)).fetchall()
-        finally:
-            db.execute("COMMIT")
+            new = conn.embeddings_after(after)
         dim = held.dim or next((len(blob) // 4 for _, blob in new if blob), 0)
         kept = [(aid, blob) for aid, blob in new if dim and len(blob) == 4 * dim]  # another dimension (another embedder) is skipped
         added = np.frombuffer(b"".join(blob for _, blob in kept), dtype=np.float32).reshape(len(kept), dim)

@@ -14,10 +14,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +79,6 @@ __all__ = [
 ]
 
 _HIT, _END = "\x02", "\x03"  # snippet markers: control characters that cannot be confused with article text
-_REF_COLS = "a.id, a.title, a.source, a.site, a.url, a.published, a.language, a.duplicate_of"
 
 
 MAX_QUERY_CHARS = 500
@@ -119,26 +115,9 @@ class EventFilter:
     entity: str | None = None
     source: str | None = None
 
-    def where(self) -> tuple[str, list[str]]:
-        """The SQL condition on ``events e`` and its parameters."""
-        member = "EXISTS (SELECT 1 FROM memberships m2 JOIN articles a2 ON a2.id = m2.article_id WHERE m2.event_id = e.id AND {})"
-        parts, params = ["1"], []
-        if self.date_from:
-            parts.append("e.date >= ?")
-            params.append(self.date_from)
-        if self.date_to:
-            parts.append("e.date <= ?")
-            params.append(self.date_to)
-        if self.language:
-            parts.append(member.format("a2.language = ?"))
-            params.append(self.language.lower())
-        if self.entity:
-            parts.append(member.format("EXISTS (SELECT 1 FROM mentions x WHERE x.article_id = a2.id AND x.entity_id = ?)"))
-            params.append(self.entity)
-        if self.source:
-            parts.append(member.format("(lower(coalesce(a2.site, '')) = lower(?) OR instr(lower(a2.source), lower(?)) > 0)"))
-            params += [self.source, self.source]
-        return " AND ".join(parts), params
+    def fields(self) -> dict[str, str | None]:
+        """The filters as the store's :meth:`~chronique.store.Store.event_rows` takes them."""
+        return {k: getattr(self, k) for k in ("date_from", "date_to", "language", "entity", "source")}
 
 
 # -- events and stories ---------------------------------------------------------------------------
@@ -153,17 +132,7 @@ def event_briefs(store: Store, flt: EventFilter | None = None, ids: list[str] | 
     Returns:
         {event id: brief}, in no particular order.
     """
-    where, params = (flt or EventFilter()).where()
-    if ids is not None:
-        where += f" AND e.id IN ({','.join('?' * len(ids))})"
-        params = [*params, *ids]
-    rows = store.db.execute(
-        "SELECT e.id, e.headline, e.summary, e.date, e.story_id, count(a.id), coalesce(sum(a.duplicate_of IS NULL), 0),"
-        " group_concat(DISTINCT a.language), max(a.added_at) FROM events e"
-        " LEFT JOIN memberships m ON m.event_id = e.id LEFT JOIN articles a ON a.id = m.article_id"
-        f" WHERE {where} GROUP BY e.id",
-        params,
-    )
+    rows = store.event_rows(**(flt or EventFilter()).fields(), ids=ids)
     return {r[0]: EventBrief(r[0], r[1], _lead(r[2]), r[3], r[4], r[5], r[6], sorted(r[7].split(",")) if r[7] else [], r[8]) for r in rows}
 
 
@@ -216,7 +185,7 @@ def list_stories(store: Store, flt: EventFilter, limit: int, offset: int) -> Sto
     every = event_briefs(store)
     stories = [
         _story_brief(sid, title, [every[i] for i in json.loads(ids) if i in every])
-        for sid, title, ids in store.db.execute("SELECT id, title, events FROM stories")
+        for sid, title, ids in store.story_rows()
         if sid in wanted
     ]
     stories.sort(key=lambda s: (s.last_date or "", max((e.last_added or 0.0 for e in s.events), default=0.0)), reverse=True)
@@ -233,7 +202,7 @@ def _story_brief(story_id: str, title: str, events: list[EventBrief]) -> StoryBr
 
 def story_detail(store: Store, story_id: str) -> StoryDetail | None:
     """One story and its events in date order, or None if unknown."""
-    row = store.db.execute("SELECT title, events FROM stories WHERE id = ?", (story_id,)).fetchone()
+    row = store.story_row(story_id)
     if row is None:
         return None
     event_ids = json.loads(row[1])
@@ -244,15 +213,7 @@ def story_detail(store: Store, story_id: str) -> StoryDetail | None:
 
 def _reports_per_day(store: Store, event_ids: list[str]) -> list[DayCount]:
     """How many of the events' reports (copies included) were published each day, in date order; undated ones left out."""
-    if not event_ids:
-        return []
-    marks = ",".join("?" * len(event_ids))
-    rows = store.db.execute(
-        f"SELECT substr(a.published, 1, 10) AS day, count(*) FROM memberships m JOIN articles a ON a.id = m.article_id "
-        f"WHERE m.event_id IN ({marks}) AND a.published IS NOT NULL GROUP BY day ORDER BY day",
-        event_ids,
-    )
-    return [DayCount(day, n) for day, n in rows if _FULL_DAY.match(day or "")]
+    return [DayCount(day, n) for day, n in store.reports_per_day(event_ids) if _FULL_DAY.match(day or "")]
 
 
 def _places(ids: list[str], names: dict[str, EntityRef]) -> list[PlaceView]:
@@ -264,11 +225,8 @@ def _places(ids: list[str], names: dict[str, EntityRef]) -> list[PlaceView]:
 
 def _story_places(store: Store, event_ids: list[str]) -> list[PlaceView]:
     """The places a story's events name, those named by most events first."""
-    if not event_ids:
-        return []
-    marks = ",".join("?" * len(event_ids))
     counts: dict[str, int] = defaultdict(int)
-    for (entities,) in store.db.execute(f"SELECT entities FROM events WHERE id IN ({marks})", event_ids):
+    for entities in store.event_entity_lists(event_ids):
         for eid in dict.fromkeys(json.loads(entities)):
             if eid.startswith("LOC:"):
                 counts[eid] += 1
@@ -276,20 +234,16 @@ def _story_places(store: Store, event_ids: list[str]) -> list[PlaceView]:
     return _places(ids, _names(store, ids))
 
 
-def _refs(store: Store, where: str, params: list[str] | tuple[str, ...]) -> list[ArticleRef]:
-    """Article refs selected by a condition on ``articles a``."""
-    return [ArticleRef(*r) for r in store.db.execute(f"SELECT {_REF_COLS} FROM articles a WHERE {where}", params)]
+def _refs(rows: list[tuple]) -> list[ArticleRef]:
+    """Article refs from the store's rows of :data:`~chronique.store.sqlite._reads.REF_COLUMNS`."""
+    return [ArticleRef(*r) for r in rows]
 
 
 def _names(store: Store, ids: list[str]) -> dict[str, EntityRef]:
     """Entity refs for ids, named from the entities table or, failing that, their most frequent spelling."""
     out = {}
     for eid in ids:
-        row = store.db.execute("SELECT label, name FROM entities WHERE id = ?", (eid,)).fetchone()
-        if row is None:
-            row = store.db.execute(
-                "SELECT label, text FROM mentions WHERE entity_id = ? GROUP BY text ORDER BY count(*) DESC", (eid,)
-            ).fetchone()
+        row = store.entity_label_name(eid)
         out[eid] = EntityRef(eid, row[1], row[0]) if row else EntityRef(eid, eid.partition(":")[2] or eid, eid.partition(":")[0])
     return out
 
@@ -305,13 +259,11 @@ def event_detail(store: Store, event_id: str, explainer: Explainer) -> EventDeta
     Returns:
         The event, or None if the store has no such event.
     """
-    row = store.db.execute(
-        "SELECT headline, date, date_evidence, summary, entities, story_id FROM events WHERE id = ?", (event_id,)
-    ).fetchone()
+    row = store.event_row(event_id)
     if row is None:
         return None
     headline, date, evidence, summary, entity_ids, story_id = row
-    members = _refs(store, "a.id IN (SELECT article_id FROM memberships WHERE event_id = ?)", (event_id,))
+    members = _refs(store.member_refs(event_id))
     sources = _sources(store, members)
     story_title, previous, following = _neighbours(store, story_id, event_id)
     ids = json.loads(entity_ids)
@@ -370,9 +322,7 @@ def _sources(store: Store, members: list[ArticleRef]) -> list[Source]:
     dates = dict.fromkeys([a.id for a in originals], (None, ""))
     if not dates:
         return []
-    for aid, date, evidence in store.db.execute(
-        f"SELECT id, event_date, event_date_evidence FROM articles WHERE id IN ({','.join('?' * len(dates))})", list(dates)
-    ):
+    for aid, date, evidence in store.event_dates(list(dates)):
         dates[aid] = (date, evidence)
     out = [Source(a, copies.get(a.id, []), *dates[a.id]) for a in originals]
     return sorted(out, key=lambda s: (s.article.published or "9999", s.article.source))
@@ -406,9 +356,7 @@ def explain(store: Store, report_ids: list[str], explainer: Explainer) -> Explan
     if not report_ids:
         return Explanation([], [], None, EventClusterer().threshold, 0)
     by_entity: dict[str, set[str]] = defaultdict(set)
-    for eid, aid in store.db.execute(
-        f"SELECT entity_id, article_id FROM mentions WHERE article_id IN ({','.join('?' * len(report_ids))})", report_ids
-    ):
+    for eid, aid in store.entity_mentions(report_ids):
         by_entity[eid].add(aid)
     shared = sorted(((e, sorted(a)) for e, a in by_entity.items() if len(a) > 1), key=lambda x: (-len(x[1]), x[0]))[:20]
     names = _names(store, [e for e, _ in shared])
@@ -426,9 +374,9 @@ def article_detail(store: Store, article_id: str) -> ArticleDetail | None:
     if art is None:
         return None
     names = _names(store, sorted({m.entity_id for m in art.mentions}))
-    row = store.db.execute("SELECT event_id FROM memberships WHERE article_id = ?", (article_id,)).fetchone()
-    event = event_briefs(store, ids=[row[0]]).get(row[0]) if row else None
-    original = _refs(store, "a.id = ?", (art.duplicate_of,)) if art.duplicate_of else []
+    event_id = store.event_of(article_id)
+    event = event_briefs(store, ids=[event_id]).get(event_id) if event_id else None
+    original = _refs(store.refs([art.duplicate_of])) if art.duplicate_of else []
     return ArticleDetail(
         art.id,
         art.title,
@@ -444,7 +392,7 @@ def article_detail(store: Store, article_id: str) -> ArticleDetail | None:
         art.event_date,
         art.event_date_evidence,
         original[0] if original else None,
-        _refs(store, "a.duplicate_of = ?", (art.id,)),
+        _refs(store.copy_refs(art.id)),
         event,
         art.text,
         art.removed,
@@ -473,19 +421,7 @@ def list_entities(store: Store, query: str | None, kind: str | None, limit: int,
     Returns:
         The page and the number of matching entities.
     """
-    where, params = ["1"], []
-    if kind:
-        where.append("x.label = ?")
-        params.append(kind.upper())
-    if query:
-        where.append("(instr(lower(x.text), lower(?)) > 0 OR instr(lower(coalesce(n.name, '')), lower(?)) > 0)")
-        params += [query, query]
-    rows = store.db.execute(
-        "SELECT x.entity_id, count(*), group_concat(DISTINCT m.event_id) FROM mentions x LEFT JOIN entities n ON n.id = x.entity_id"
-        f" LEFT JOIN memberships m ON m.article_id = x.article_id WHERE {' AND '.join(where)}"
-        " GROUP BY x.entity_id ORDER BY count(*) DESC, x.entity_id",
-        params,
-    ).fetchall()
+    rows = store.entity_rows(query, kind)
     page = rows[offset : offset + limit]
     names = _names(store, [r[0] for r in page])
     items = [EntityBrief(eid, names[eid].name, names[eid].type, n, sorted((evs or "").split(",")) if evs else []) for eid, n, evs in page]
@@ -494,16 +430,11 @@ def list_entities(store: Store, query: str | None, kind: str | None, limit: int,
 
 def entity_detail(store: Store, entity_id: str) -> EntityDetail | None:
     """An entity's spellings and its events in time order, or None if no article names it."""
-    spellings = [
-        Spelling(t, n)
-        for t, n in store.db.execute(
-            "SELECT text, count(*) FROM mentions WHERE entity_id = ? GROUP BY text ORDER BY count(*) DESC, text", (entity_id,)
-        )
-    ]
+    spellings = [Spelling(t, n) for t, n in store.spellings(entity_id)]
     if not spellings:
         return None
     name = _names(store, [entity_id])[entity_id]
-    articles = store.db.execute("SELECT count(DISTINCT article_id) FROM mentions WHERE entity_id = ?", (entity_id,)).fetchone()[0]
+    articles = store.articles_naming(entity_id)
     events = _in_date_order(list(event_briefs(store, EventFilter(entity=entity_id)).values()))
     return EntityDetail(entity_id, name.name, name.type, spellings, events, articles)
 
@@ -548,19 +479,6 @@ def _check_cost(query: str, syntax: str) -> None:
         raise QueryTooCostly(f"expected a search query of at most {MAX_QUERY_CHARS} characters, got {len(query)}")
 
 
-@contextmanager
-def _time_limit(db: sqlite3.Connection, seconds: float) -> Iterator[None]:
-    """Interrupt the statements run on ``db`` inside the block once ``seconds`` have passed (they raise "interrupted")."""
-    deadline = time.monotonic() + seconds
-    # Checked every 1,000 VM steps: FTS5 ranks (bm25, snippet) inside single steps, each costly for a query with
-    # many terms, so a coarser period lets such a query run on for seconds (10,000 steps: 3 checks in 20 s).
-    db.set_progress_handler(lambda: time.monotonic() > deadline, 1_000)
-    try:
-        yield
-    finally:
-        db.set_progress_handler(None, 0)
-
-
 _Hits = list[tuple[SearchHit, str | None]]  # hits with the event each article is in
 
 
@@ -580,15 +498,8 @@ def _word_hits(store: Store, query: str, syntax: str, limit: int, budget: float)
             hits, total, _ = _word_hits(store, query, "plain", limit, budget)
             return hits, total, f"Searched for the words as typed: {exc}"
     match = _words_query(query) if syntax == "plain" else query
-    sql = (
-        f"SELECT {_REF_COLS}, -bm25(articles_fts, 4.0, 1.0), snippet(articles_fts, 1, '{_HIT}', '{_END}', '…', 24), m.event_id"
-        " FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid LEFT JOIN memberships m ON m.article_id = a.id"
-        " WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts, 4.0, 1.0) LIMIT ?"
-    )
     try:
-        with _time_limit(store.db, budget):
-            rows = store.db.execute(sql, (match, limit)).fetchall()
-            total = store.db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (match,)).fetchone()[0]
+        rows, total = store.search_words(match, limit, budget, (_HIT, _END))
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise
@@ -621,13 +532,8 @@ def _meaning_hits(store: Store, query: str, syntax: str, limit: int, index: Embe
 
 def _lead_hits(store: Store, near: dict[str, float]) -> dict[str, tuple[SearchHit, str | None]]:
     """Hits for articles found by meaning alone: their opening words stand in for a snippet (no word matched)."""
-    rows = store.db.execute(
-        f"SELECT {_REF_COLS}, substr(a.text, 1, 200), m.event_id FROM articles a LEFT JOIN memberships m ON m.article_id = a.id"
-        f" WHERE a.id IN ({','.join('?' * len(near))})",
-        list(near),
-    )
     out = {}
-    for r in rows:
+    for r in store.lead_rows(list(near)):
         lead = r[8] if len(r[8]) < 200 or " " not in r[8] else r[8].rsplit(" ", 1)[0] + " …"
         out[r[0]] = (SearchHit(ArticleRef(*r[:8]), near[r[0]], [Fragment(lead, False)] if lead else [], "meaning", near[r[0]]), r[9])
     return out
@@ -714,7 +620,7 @@ def search_similar(store: Store, article_id: str, limit: int = 10, index: Embedd
     Raises:
         QueryError: the store holds no embedding for the article (built with ``--embedder none``).
     """
-    row = store.db.execute("SELECT title, coalesce(duplicate_of, id) FROM articles WHERE id = ?", (article_id,)).fetchone()
+    row = store.title_and_original(article_id)
     if row is None:
         return None
     probe = index.vector_of(row[1]) if index is not None else _stored_vector(store, row[1])
@@ -723,20 +629,19 @@ def search_similar(store: Store, article_id: str, limit: int = 10, index: Embedd
     if index is not None:
         scored = [(c, aid) for aid, c in index.nearest(probe, limit + 1, floor=False) if aid != row[1]][:limit]
     else:
-        rows = store.db.execute("SELECT article_id, embedding FROM representations").fetchall()
-        others = [(aid, np.frombuffer(blob, dtype=np.float32)) for aid, blob in rows if aid != row[1]]
+        others = [(aid, np.frombuffer(blob, dtype=np.float32)) for aid, blob in store.embeddings() if aid != row[1]]
         scored = sorted(((float(v @ probe), aid) for aid, v in others if v.size == probe.size), reverse=True)[:limit]
-    marks, ids = ",".join("?" * len(scored)), [aid for _, aid in scored]
-    refs = {a.id: a for a in _refs(store, f"a.id IN ({marks})", ids)}
-    events = dict(store.db.execute(f"SELECT article_id, event_id FROM memberships WHERE article_id IN ({marks})", ids))
+    ids = [aid for _, aid in scored]
+    refs = {a.id: a for a in _refs(store.refs(ids))}
+    events = store.events_of(ids)
     hits = [(SearchHit(refs[aid], score, [], "meaning", score), events.get(aid)) for score, aid in scored if aid in refs]
     return SearchResult(row[0], "like", len(hits), _group(store, hits))
 
 
 def _stored_vector(store: Store, article_id: str) -> np.ndarray | None:
     """One article's stored embedding, read from the store."""
-    row = store.db.execute("SELECT embedding FROM representations WHERE article_id = ?", (article_id,)).fetchone()
-    return None if row is None else np.frombuffer(row[0], dtype=np.float32)
+    blob = store.embedding_of(article_id)
+    return None if blob is None else np.frombuffer(blob, dtype=np.float32)
 
 
 def overview(store: Store) -> dict[str, object]:
@@ -745,6 +650,4 @@ def overview(store: Store) -> dict[str, object]:
     Returns:
         ``{"articles", "events", "stories": int, "languages": [codes]}``.
     """
-    count = {t: store.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("articles", "events", "stories")}
-    langs = [r[0] for r in store.db.execute("SELECT DISTINCT language FROM articles WHERE language IS NOT NULL ORDER BY 1")]
-    return {**count, "languages": langs}
+    return store.overview()

@@ -1,0 +1,70 @@
+"""The store: named migrations recorded in the store, applied once, and no SQL outside ``chronique/store``."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from chronique.errors import StoreError
+from chronique.store import Store
+from chronique.store.sqlite._schema import MIGRATIONS, migrate
+
+PACKAGE = Path(__file__).resolve().parents[1] / "chronique"
+
+
+def _applied(path: Path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        return [r[0] for r in db.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+
+
+def test_a_new_store_records_every_migration_by_name_once(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    Store(path).close()
+    names = _applied(path)
+    assert names == [m.name for m in MIGRATIONS._migrations] and names[0] == "0001_tables"
+    reopened = Store(path)
+    assert migrate(reopened.db) == []  # nothing pending: opening an up-to-date store writes nothing
+    assert _applied(path) == names
+
+
+def test_a_store_from_before_recorded_migrations_is_brought_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    Store(path).close()
+    with sqlite3.connect(path) as db:  # the layout of an early version: no interaction column, no record of migrations
+        db.execute("ALTER TABLE representations DROP COLUMN interaction")
+        db.execute("DROP TABLE _sqlite_migrations")
+    store = Store(path)
+    assert "interaction" in {r[1] for r in store.db.execute("PRAGMA table_info(representations)")}
+    assert "0004_representations_interaction" in _applied(path)
+
+
+def test_a_failing_migration_leaves_the_store_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with sqlite3.connect(path) as db:  # a table in the way of the first migration's index, with another shape
+        db.execute("CREATE TABLE mentions (x)")
+    with pytest.raises(StoreError, match="expected a chronique SQLite database"):
+        Store(path)
+    with sqlite3.connect(path) as db:
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["mentions"]
+
+
+def test_another_schema_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    Store(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    with pytest.raises(StoreError, match="expected schema version 1, got 99"):
+        Store(path)
+
+
+def test_no_module_outside_the_store_runs_sql() -> None:
+    statement = re.compile(r"\.(execute|executemany|executescript)\(")
+    outside = [
+        str(p.relative_to(PACKAGE))
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if "store" not in p.relative_to(PACKAGE).parts and statement.search(p.read_text("utf-8"))
+    ]
+    assert outside == []
