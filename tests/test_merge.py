@@ -51,6 +51,7 @@ def test_merge_features_on_a_hand_checked_pair() -> None:
     assert f["average"] == pytest.approx(0.3)  # one scored pair of two, the other counts 0
     assert f["best"] == 0.6 and f["scored"] == 0.5
     assert f["size"] == pytest.approx(math.log(2))
+    assert f["gap"] == pytest.approx(math.log(10))  # 15 to 24 May: nine days between the ranges
     assert f["names"] == 0.0 and 0.0 < f["words"] < 1.0  # no names: these reports did not go through NER
     assert merge_features(p, q, [0.6], {}, {}, max_gap=9) is not None  # 15 to 24 May: nine days
     assert merge_features(p, q, [0.6], {}, {}, max_gap=8) is None
@@ -80,7 +81,7 @@ def test_clusterer_second_pass_joins_what_the_first_left_apart_within_days_only(
         # a strict first pass leaves the two calls apart (the hashing model scores them 0.997 two days apart)
         first = EventClusterer(threshold=0.999, model=model, merge=1.0).partial_fit(reps)
         assert first.labels_["a0"] != first.labels_["a1"]
-        both = EventClusterer(threshold=0.999, model=model, merge=0.5, merge_model=ALWAYS).partial_fit(reps)
+        both = EventClusterer(threshold=0.999, model=model, merge=0.5, merge_model=ALWAYS, merge_days=2).partial_fit(reps)
         assert (both.labels_["a0"] == both.labels_["a1"]) is joined, (d0, d1)
 
 
@@ -91,6 +92,9 @@ def test_committed_merge_model_variants() -> None:
     same = dict.fromkeys(MERGE_FEATURES, 0.0) | {"average": 0.6, "best": 0.9, "scored": 1.0, "names": 0.8, "words": 0.8}
     apart = same | {"average": 0.0, "best": 0.01, "names": 0.05, "words": 0.05}
     assert with_embedding.probability(same | {"embedding": 0.95}) > 0.97 > with_embedding.probability(apart)
+    # the days between two events count against them
+    for model in (with_embedding, without):
+        assert dict(zip(model.features, model.coef, strict=True))["gap"] < 0.0
 
 
 def test_the_second_pass_held_out_figure_is_reported_beside_the_baselines() -> None:

@@ -436,7 +436,7 @@ class EventClusterer:
         vectors: VectorIndex | None = None,
         merge: float = 0.97,
         merge_model: MergeModel | None = None,
-        merge_days: int = 2,
+        merge_days: int = 7,
         merge_undated: int = 3,
     ) -> None:
         self.threshold = threshold

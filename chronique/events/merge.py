@@ -7,11 +7,14 @@ profile even where no single pair does. This pass scores pairs of events formed 
 logistic model over event-level signals (profile cosines, the first pass's own pair scores between them, their
 sizes) and merges them by average linkage over those scores.
 
-Dated events are merged this way only when their date ranges lie within a few days (``Settings.event_merge_days``):
-an event is one happening reported within days, and the aid plan announced four days after an earthquake is
-another event of its story. Without dates, two events of one kind (two earthquakes, two arrests of one person)
-have profiles as alike as two halves of one event, and only the pair model's finer signals keep them apart
-(ECB+ precision fell from 1.00 to 0.83 when every undated pair of events could merge). What the first pass
+Dated events are compared only when their date ranges lie within ``Settings.event_merge_days`` (a week), and the
+model weighs the days between them (``gap``, against): an event is one happening reported within days, and the aid
+plan announced four days after an earthquake is another event of its story, though a follow-up days later whose
+names and words match the event's is the same happening.
+
+Without dates, two events of one kind (two earthquakes, two arrests of one person) have profiles as alike as two
+halves of one event, and only the pair model's finer signals keep them apart (ECB+ precision fell from 1.00 to
+0.83 when every undated pair of events could merge). What the first pass
 leaves apart there is mostly fragments: one to three reports of a larger event, worded otherwise. So where either
 event is undated, a fragment (at most ``Settings.event_merge_undated`` reports) may join a larger event, if one
 pair of their reports at least is close (``Settings.event_reopen``); two fragments never join each other, so
@@ -50,7 +53,7 @@ __all__ = [
 ]
 
 # signals of a pair of events, in the model's order (``embedding`` is left out by the variant without embeddings)
-MERGE_FEATURES = ("average", "best", "scored", "embedding", "names", "words", "size")
+MERGE_FEATURES = ("average", "best", "scored", "embedding", "names", "words", "size", "gap")
 
 
 @dataclass(slots=True)
@@ -118,15 +121,19 @@ def merge_features(
         ``average`` (pair probability over every pair of their reports, an unscored pair counting 0), ``best``
         (the highest), ``scored`` (the share of pairs scored), ``embedding`` (cosine of the centroids, 0 without
         embeddings), ``names`` and ``words`` (rarity-weighted cosines of the profiles) and ``size`` (log of the
-        number of report pairs).
+        number of report pairs) and ``gap`` (log of one plus the days between their date ranges, 0 when they
+        overlap or either is undated).
     """
     if not scores:
         return None
+    gap = 0
     if p.first is None or q.first is None:
         if not min(p.size, q.size) <= undated < max(p.size, q.size) or max(scores) < floor:
             return None
-    elif max_gap is not None and max(0, max(p.first, q.first) - min(p.last, q.last)) > max_gap:
-        return None
+    else:
+        gap = max(0, max(p.first, q.first) - min(p.last, q.last))
+        if max_gap is not None and gap > max_gap:
+            return None
     pairs = p.size * q.size
     both = p.centroid.size and p.centroid.size == q.centroid.size
     return {
@@ -137,6 +144,7 @@ def merge_features(
         "names": _reweighted_cosine(p.entities, q.entities, entity_idf),
         "words": _reweighted_cosine(p.lexical, q.lexical, term_idf),
         "size": math.log(pairs),
+        "gap": math.log1p(gap),
     }
 
 
