@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 from chronique.cli import app as cli_app
 from chronique.records import Article
 from chronique.serve import CSP, create_app
-from chronique.serve._meaning import RRF_K, fuse, meaning_text
+from chronique.serve._meaning import LANGUAGE_PRIOR, LANGUAGE_SHIFT, RRF_K, _groups, _Matrix, fuse, meaning_text
 from chronique.serve._render import isolate_bidi
 from chronique.stages.represent import get_embedder, represent
 from chronique.store import Store
@@ -474,6 +475,17 @@ def test_fusion_order_by_hand() -> None:
     assert RRF_K == 60 and fuse([], []) == []
     assert meaning_text('"cessez-le-feu" OR gaza*', "fts") == "cessez-le-feu gaza"
     assert meaning_text("OR", "plain") == "OR"
+
+
+def test_meaning_takes_away_half_of_each_languages_offset() -> None:
+    languages = ["fr", "fr", "de", "de"]
+    matrix = _Matrix("", ["f1", "f2", "d1", "d2"], np.eye(4, dtype=np.float32), 4, languages, _groups(languages))
+    cosines = np.array([0.9, 0.8, 0.5, 0.4])  # overall mean 0.65: French 0.2 above it, German 0.2 below
+    assert matrix.centred(cosines, share=1.0, prior=0.0) == pytest.approx([0.7, 0.6, 0.7, 0.6])
+    # half the offset, each language's mean shrunk toward 0.65 as if two more articles of it stood beside its own
+    assert matrix.centred(cosines, share=0.5, prior=2.0) == pytest.approx([0.85, 0.75, 0.55, 0.45])
+    assert (LANGUAGE_SHIFT, LANGUAGE_PRIOR) == (0.5, 2.0)
+    assert matrix.centred(cosines) == pytest.approx(matrix.centred(cosines, share=0.5, prior=2.0))
 
 
 def test_meaning_finds_an_article_that_shares_no_word(hashed_db: Path) -> None:

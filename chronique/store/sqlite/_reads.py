@@ -279,6 +279,7 @@ class ReadQueries(Connection):
             " FROM (SELECT rowid AS r, article_id FROM representations INDEXED BY sqlite_autoindex_representations_1 ORDER BY r)"
         ).fetchone()[0]
 
-    def embeddings_after(self, rowid: int) -> list[tuple[str, bytes]]:
-        """(article id, embedding bytes) of the representations stored after ``rowid``, in storage order."""
-        return self.db.execute("SELECT article_id, embedding FROM representations WHERE rowid > ? ORDER BY rowid", (rowid,)).fetchall()
+    def embeddings_after(self, rowid: int) -> list[tuple[str, str | None, bytes]]:
+        """(article id, language, embedding bytes) of the representations stored after ``rowid``, in storage order."""
+        sql = "SELECT article_id, language, embedding FROM representations WHERE rowid > ? ORDER BY rowid"
+        return self.db.execute(sql, (rowid,)).fetchall()
