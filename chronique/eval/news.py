@@ -19,11 +19,15 @@ from ._common import (
     _read_text,
     _result,
     _run_pipeline,
+    _with_merge_held_out,
     cluster_errors,
 )
 from .metrics import Labels, agglomerative_labels, clustering_metrics
 
 __all__ = ["NewsArticle", "level_metrics", "news_documents", "news_levels", "read_news_events"]
+
+# The files the merge model was fitted on, by their name in its leave-one-set-out figures (training/train_merge_model.py)
+_MERGE_SETS = {"giveme5w1h_news_cluster": "giveme", "gva_incidents_dev": "gva", "rpm2_fr_dev": "rpm2"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +182,8 @@ def _run_news_events(path: Path, embedder: str, limit: int | None, dates: bool =
         f"embedding-agglomerative (title + text through {pipe.embedder.name}, cosine distance {EMBEDDING_DISTANCE})",
     ]
     scored = {name: news_levels(labels, labels, articles) for name, labels in baselines.items()}
+    if limit is None and dates and path.stem in _MERGE_SETS:  # measured on the whole file, with its dates
+        scored = _with_merge_held_out(scored, pipe.embedder.name, _MERGE_SETS[path.stem], notes, prefix="")
     gold = {a.id: a.gold_event or a.gold_story for a in articles}
     errors = cluster_errors(pred_events, gold)
     return _result(
