@@ -181,6 +181,28 @@ def test_a_withdrawn_event_disappears_at_the_next_placement(tmp_path: Path) -> N
     assert all(alone not in s.event_ids for s in store.stories())
 
 
+def test_an_event_that_loses_a_report_is_summarised_again_at_the_next_placement(tmp_path: Path) -> None:
+    arts, reps = _analysed()
+    store = Store(tmp_path / "s.db")
+    placement = _placement(store)
+    store.add_articles(arts[:9], reps[:9], [])
+    placement.place(reps[:9], {})
+    event = store.memberships()["a00"]
+    kept = [a for a, e in store.memberships().items() if e == event and a != "a00"]
+    assert kept, "a00's event has other reports"
+    store.withdraw(["a00"])  # as another process does when an input no longer holds the report
+    store.add_articles(arts[9:], reps[9:], [])
+    placement.place(reps[9:], {})
+    (after,) = store.events([event])
+    assert after.article_ids == kept
+    cited = {a for line in after.summary for a in line.article_ids}
+    assert cited and cited <= set(kept)  # no sentence of the withdrawn report is left in the summary
+    assert after.headline != arts[0].title
+    sampled = set().union(*(block_keys(r) for r in store.representations(kept)))  # every member sampled here
+    assert store.event_keys([event])[event] == sampled  # the stories' index no longer holds the withdrawn keys
+    assert store.stale_events() == set()
+
+
 def test_a_partial_state_weighs_names_and_words_as_the_whole_store(tmp_path: Path) -> None:
     from chronique.events.placement import _Work
 

@@ -78,12 +78,13 @@ class Placement:
             The events changed and the store's counts.
         """
         removed = self._catch_up()
+        stale = self.store.stale_events() - removed
         placed = self.store.events_of(r.article_id for r in new)
         new = sorted({r.article_id: r for r in new if r.article_id not in placed}.values(), key=lambda r: r.article_id)
         for r in new:  # the index holds the placed articles and these, as a clusterer fitted on them all would
             self.vectors.add(r.article_id, r.embedding)
         work = _Work(self, new)
-        work.events(copied, removed)
+        work.events(copied, removed, stale)
         work.stories()
         self._generation = work.write()
         events, stories = self.store.counts()
@@ -154,14 +155,17 @@ class _Work:
             self.stored[e.id] = e
 
     # -- events -------------------------------------------------------------------------------------
-    def events(self, copied: dict[str, str], removed: set[str]) -> None:
-        """Place the new articles; re-summarise the events that changed, and those whose copies did."""
+    def events(self, copied: dict[str, str], removed: set[str], stale: set[str] = frozenset()) -> None:
+        """Place the new articles; re-summarise the events that changed, those whose copies did, and ``stale`` ones
+        (which lost a report since they were written; those left without any are removed)."""
         c, new_ids = self.clusterer, {r.article_id for r in self.new}
         self.owner.vectors.prefetch([r.embedding for r in self.new], self.owner.settings.event_neighbours + 1)
         near = set().union(*(self.near(r) for r in self.new)) - new_ids if self.new else set()
         event_of = self.store.events_of(near | set(copied.values()))
         near &= event_of.keys()  # stored by another writer and not placed yet: its own run places it
-        touched = set(event_of.values())
+        self.read_events(stale)
+        removed = removed | {k for k in stale if k not in self.stored or not self.stored[k].article_ids}
+        touched = set(event_of.values()) | (stale - removed)
         self.read_events(touched | removed)
         copies = self.store.copies_of(a for k in touched for a in self.stored[k].article_ids)
         members = {k: [a for a in self.stored[k].article_ids if a not in copies] for k in touched}
@@ -177,7 +181,7 @@ class _Work:
         for key, ids in sorted(c.members_.items()):
             sources = sorted({*ids, *(x for i in ids for x in by_original.get(i, []))})
             old = self.stored.get(key)
-            if old is not None and sorted(old.article_ids) == sources:
+            if old is not None and sorted(old.article_ids) == sources and key not in stale:
                 continue
             self.hold(ids)
             full = [self.store.article(i) for i in ids]

@@ -170,6 +170,12 @@ class ArticleRepository(Connection):
         }
         gone = [i for i in ids if i not in copied]
         with self.transaction() as db:
+            # the events losing a report are summarised again by the next placement (their summary may cite it)
+            for k in range(0, len(gone), 500):
+                chunk = gone[k : k + 500]
+                marks = ",".join("?" * len(chunk))
+                sql = "INSERT OR IGNORE INTO stale_events SELECT DISTINCT event_id FROM memberships WHERE article_id IN "
+                db.execute(f"{sql}({marks})", chunk)
             for r in self.representations(gone):
                 index_representation(db, r, -1)
             for table, column in (

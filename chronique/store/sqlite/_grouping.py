@@ -111,6 +111,10 @@ class GroupingRepository(Connection):
         """Stored events left without members (theirs were withdrawn)."""
         return {r[0] for r in self.db.execute("SELECT id FROM events WHERE id NOT IN (SELECT event_id FROM memberships)")}
 
+    def stale_events(self) -> set[str]:
+        """The events that lost a report (withdrawn) since they were last written."""
+        return {r[0] for r in self.db.execute("SELECT event_id FROM stale_events")}
+
     def story_events(self, story_ids: Iterable[str]) -> set[str]:
         """The ids of the events of some stories."""
         return {r[0] for r in self._rows_in("SELECT id FROM events WHERE story_id IN ({marks})", story_ids)}
@@ -126,6 +130,7 @@ class GroupingRepository(Connection):
             db.execute("DELETE FROM events")
             db.execute("DELETE FROM story_keys")
             db.execute("DELETE FROM stories")
+            db.execute("DELETE FROM stale_events")
             self._write_grouping(db, events, stories, entity_names)
             bump_generation(db)
 
@@ -156,6 +161,7 @@ class GroupingRepository(Connection):
                 db.execute(f"DELETE FROM memberships WHERE event_id IN ({marks})", chunk)
                 db.execute(f"DELETE FROM events WHERE id IN ({marks})", chunk)
                 db.execute(f"DELETE FROM story_keys WHERE event_id IN ({marks})", chunk)
+                db.execute(f"DELETE FROM stale_events WHERE event_id IN ({marks})", chunk)
             db.executemany("DELETE FROM stories WHERE id=?", [(i,) for i in sorted({*removed_stories, *(s.id for s in stories)})])
             self._write_grouping(db, events, stories, entity_names)
             return bump_generation(db)

@@ -155,6 +155,12 @@ def _articles_fts(db: Database) -> None:
         _run_script(db.conn, _FTS_SCHEMA + "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild');")
 
 
+@MIGRATIONS(name="0007_stale_events")
+def _stale_events(db: Database) -> None:
+    """The events that lost a report since they were last written: the next placement summarises them again."""
+    db.conn.execute("CREATE TABLE IF NOT EXISTS stale_events (event_id TEXT PRIMARY KEY) WITHOUT ROWID")
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply the migrations a store has not recorded, in one IMMEDIATE transaction.
 
