@@ -166,38 +166,40 @@ def test_an_older_store_is_indexed_when_opened(tmp_path: Path) -> None:
     assert reopened.represented() == len(reps)
 
 
-def test_a_withdrawn_event_disappears_at_the_next_placement(tmp_path: Path) -> None:
+def _withdrawn_between_placements(tmp_path: Path, article: str) -> tuple[Store, str, list[str]]:
+    """Place nine reports, withdraw one (as another process does when an input no longer holds it), place the tenth.
+
+    Returns:
+        The store, the withdrawn report's event, and that event's other reports.
+    """
     arts, reps = _analysed()
     store = Store(tmp_path / "s.db")
     placement = _placement(store)
     store.add_articles(arts[:9], reps[:9], [])
     placement.place(reps[:9], {})
-    alone = store.memberships()["a07"]
-    assert [a for a, e in store.memberships().items() if e == alone] == ["a07"]
-    store.withdraw(["a07"])  # as another process does when an input no longer holds the report
+    event = store.memberships()[article]
+    others = [a for a, e in store.memberships().items() if e == event and a != article]
+    store.withdraw([article])
     store.add_articles(arts[9:], reps[9:], [])
     placement.place(reps[9:], {})
+    return store, event, others
+
+
+def test_a_withdrawn_event_disappears_at_the_next_placement(tmp_path: Path) -> None:
+    store, alone, others = _withdrawn_between_placements(tmp_path, "a07")
+    assert others == []
     assert alone not in {e.id for e in store.events()}
     assert all(alone not in s.event_ids for s in store.stories())
 
 
 def test_an_event_that_loses_a_report_is_summarised_again_at_the_next_placement(tmp_path: Path) -> None:
-    arts, reps = _analysed()
-    store = Store(tmp_path / "s.db")
-    placement = _placement(store)
-    store.add_articles(arts[:9], reps[:9], [])
-    placement.place(reps[:9], {})
-    event = store.memberships()["a00"]
-    kept = [a for a, e in store.memberships().items() if e == event and a != "a00"]
+    store, event, kept = _withdrawn_between_placements(tmp_path, "a00")
     assert kept, "a00's event has other reports"
-    store.withdraw(["a00"])  # as another process does when an input no longer holds the report
-    store.add_articles(arts[9:], reps[9:], [])
-    placement.place(reps[9:], {})
     (after,) = store.events([event])
     assert after.article_ids == kept
     cited = {a for line in after.summary for a in line.article_ids}
     assert cited and cited <= set(kept)  # no sentence of the withdrawn report is left in the summary
-    assert after.headline != arts[0].title
+    assert after.headline != TEXTS[0][0][:50]  # a00's title
     sampled = set().union(*(block_keys(r) for r in store.representations(kept)))  # every member sampled here
     assert store.event_keys([event])[event] == sampled  # the stories' index no longer holds the withdrawn keys
     assert store.stale_events() == set()
