@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -202,6 +203,18 @@ def test_an_event_that_loses_a_report_is_summarised_again_at_the_next_placement(
     assert after.headline != TEXTS[0][0][:50]  # a00's title
     sampled = set().union(*(block_keys(r) for r in store.representations(kept)))  # every member sampled here
     assert store.event_keys([event])[event] == sampled  # the stories' index no longer holds the withdrawn keys
+    assert store.stale_events() == set()
+
+
+def test_a_stale_mark_is_cleared_only_by_a_placement_that_read_it(tmp_path: Path) -> None:
+    store, event, kept = _withdrawn_between_placements(tmp_path, "a00")
+    (current,) = store.events([event])
+    store.withdraw(kept[-1:])  # another process withdraws a report after a placement read the marks...
+    assert store.stale_events() == {event}
+    current = dataclasses.replace(current, article_ids=[a for a in current.article_ids if a not in kept[-1:]])
+    store.update_grouping([current], [], [], [], {})  # ...and that placement then writes the event from its read
+    assert store.stale_events() == {event}  # still marked: the next placement summarises it again
+    store.update_grouping([current], [], [], [], {}, resummarised=[event])
     assert store.stale_events() == set()
 
 

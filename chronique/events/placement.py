@@ -125,6 +125,7 @@ class _Work:
         self.written: dict[str, Event] = {}  # events with new members or summaries
         self.removed: set[str] = set()
         self.changed: set[str] = set()
+        self.stale: set[str] = set()  # events read as stale (a report withdrawn), summarised again
         self.too_common: set[tuple[str, str]] = set()  # (key, event id): a key too common around that event
         self._keys: dict[str, set[str]] = {}  # event id -> its sampled members' block keys
         self.loaded: dict[str, Event] = {}  # the events the stories are linked over
@@ -165,7 +166,8 @@ class _Work:
         near &= event_of.keys()  # stored by another writer and not placed yet: its own run places it
         self.read_events(stale)
         removed = removed | {k for k in stale if k not in self.stored or not self.stored[k].article_ids}
-        touched = set(event_of.values()) | (stale - removed)
+        self.stale = stale - removed
+        touched = set(event_of.values()) | self.stale
         self.read_events(touched | removed)
         copies = self.store.copies_of(a for k in touched for a in self.stored[k].article_ids)
         members = {k: [a for a in self.stored[k].article_ids if a not in copies] for k in touched}
@@ -279,4 +281,4 @@ class _Work:
         if not (write or self.removed or new_stories or removed_stories):
             return self.store.grouping_generation()  # nothing changed: no write, and no reload by others
         names = self.owner.names({i for e in write for i in e.entities})
-        return self.store.update_grouping(write, self.removed, new_stories, removed_stories, names)
+        return self.store.update_grouping(write, self.removed, new_stories, removed_stories, names, self.stale)

@@ -141,6 +141,7 @@ class GroupingRepository(Connection):
         stories: list[Story],
         removed_stories: Iterable[str],
         entity_names: dict[str, tuple[str, str]],
+        resummarised: Iterable[str] = (),
     ) -> int:
         """Write what changed in the grouping, in one transaction, and count the change.
 
@@ -149,6 +150,8 @@ class GroupingRepository(Connection):
             removed_events: ids of stored events that no longer exist.
             stories: stories to write; removed_stories: ids of stored stories that no longer exist.
             entity_names: entity id -> (label, display name), added or replaced.
+            resummarised: the stale events (:meth:`stale_events`, as read before the placement) written again; only
+                their marks are cleared, so that a report withdrawn meanwhile leaves its event marked.
 
         Returns:
             The store's new grouping generation (see :meth:`grouping_generation`).
@@ -161,7 +164,8 @@ class GroupingRepository(Connection):
                 db.execute(f"DELETE FROM memberships WHERE event_id IN ({marks})", chunk)
                 db.execute(f"DELETE FROM events WHERE id IN ({marks})", chunk)
                 db.execute(f"DELETE FROM story_keys WHERE event_id IN ({marks})", chunk)
-                db.execute(f"DELETE FROM stale_events WHERE event_id IN ({marks})", chunk)
+            cleared = sorted({*removed_events, *resummarised})
+            db.executemany("DELETE FROM stale_events WHERE event_id = ?", [(i,) for i in cleared])
             db.executemany("DELETE FROM stories WHERE id=?", [(i,) for i in sorted({*removed_stories, *(s.id for s in stories)})])
             self._write_grouping(db, events, stories, entity_names)
             return bump_generation(db)
