@@ -493,7 +493,10 @@ class Pipeline:
         Returns:
             The ids removed (an article that other inputs copy is kept).
         """
-        gone = self.store.withdraw(ids)
+        # under the writer lock: another process placing articles reads events, then writes them with their members;
+        # a report withdrawn in between would be written back into its event (a foreign-key failure of that write)
+        with self.store.exclusive():
+            gone = self.store.withdraw(ids)
         for aid in gone if self._duplicates is not None else ():
             self._duplicates.remove(aid)  # a later input must not be taken for a copy of it
         return gone
