@@ -4,9 +4,10 @@ Tables: ``articles`` (cleaned text, metadata, removed chrome, event date and evi
 ``entities``, ``times`` (temporal expressions), ``interactions``, ``representations`` (what the clusterer
 compares, so a re-run does not recompute it), ``events``, ``memberships``, ``stories``, ``failures``,
 ``chrome_lines`` (the corpus's repeated lines) and ``seen_files``; what placing reads (``rep_keys``,
-``doc_freq``, ``story_keys``, ``copy_bands``); the full-text index ``articles_fts``. The schema and its named
-migrations are in ``_schema``; the repositories, each over one part of the tables, in ``_articles``,
-``_grouping``, ``_state`` and ``_reads`` (the web app's queries).
+``doc_freq``, ``story_keys``, ``copy_bands``); the events that lost a report since they were written
+(``stale_events``); the full-text index ``articles_fts``; the migrations applied (``_sqlite_migrations``).
+The schema and its named migrations are in ``_schema``; the repositories, each over one part of the tables, in
+``_articles``, ``_grouping``, ``_state`` and ``_reads`` (the web app's queries).
 """
 
 from __future__ import annotations
