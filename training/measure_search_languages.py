@@ -5,7 +5,8 @@ as the pipeline embeds a report (title and lead); each text's title is then a qu
 but itself, and the rank of its partner is read, for the pairs the annotators rated similar (Overall at most 2).
 Cosines are ranked as ``chronique serve`` ranks them (``_Matrix.centred``) with several shares of the language
 offset taken away; the script prints the mean reciprocal rank and recall at 10, for pairs across two languages,
-pairs in one, and all of them. The embeddings are cached (``--cache``); the first run takes about ten minutes here.
+pairs in one, and all of them. It does the same with each whole text (title and lead) as the query, as "more like
+this" searches from an article. The embeddings are cached (``--cache``); the first run takes about ten minutes here.
 
 Usage:
     python training/measure_search_languages.py [--data ../shared/data] [--cache /tmp/chronique-search.npz]
@@ -79,10 +80,17 @@ def main() -> None:
     matrix = _Matrix("", [str(n) for n in range(len(texts))], docs, docs.shape[1], languages, _groups(languages))
     searches = [(a, b) for a, b in pairs] + [(b, a) for a, b in pairs]
     print(f"{len(texts)} texts, {len(searches)} searches ({len(pairs)} similar pairs, each way); prior {LANGUAGE_PRIOR}")
+    for kind, probes in (("a title", queries), ("an article (more like this)", docs)):
+        print(f"searching from {kind}:")
+        _report(matrix, docs, probes, languages, searches)
+
+
+def _report(matrix: _Matrix, docs: np.ndarray, probes: np.ndarray, languages: list[str], searches: list[tuple[int, int]]) -> None:
+    """Print the partner's mean reciprocal rank and recall at 10 for each share of the offset taken away."""
     for share in SHARES:
         ranks: dict[str, list[int]] = {"across languages": [], "one language": []}
         for q, target in searches:
-            scores = matrix.centred(docs @ queries[q], share=share)
+            scores = matrix.centred(docs @ probes[q], share=share)
             scores[q] = -np.inf
             kind = "one language" if languages[q] == languages[target] else "across languages"
             ranks[kind].append(int((scores > scores[target]).sum()) + 1)
@@ -91,7 +99,7 @@ def main() -> None:
             f"{kind} MRR {np.mean([1 / r for r in rs]):.3f} R@10 {np.mean([r <= 10 for r in rs]):.3f} ({len(rs)})"
             for kind, rs in ranks.items()
         )
-        print(f"share {share}: {figures}", flush=True)
+        print(f"  share {share}: {figures}", flush=True)
 
 
 if __name__ == "__main__":
