@@ -374,7 +374,7 @@ def article_detail(store: Store, article_id: str) -> ArticleDetail | None:
     if art is None:
         return None
     names = _names(store, sorted({m.entity_id for m in art.mentions}))
-    event_id = store.event_of(article_id)
+    event_id = store.events_of([article_id]).get(article_id)
     event = event_briefs(store, ids=[event_id]).get(event_id) if event_id else None
     original = _refs(store.refs([art.duplicate_of])) if art.duplicate_of else []
     return ArticleDetail(

@@ -25,7 +25,7 @@ from ._state import StateRepository
 __all__ = ["SCHEMA_VERSION", "Store"]
 
 
-class Store(ArticleRepository, GroupingRepository, StateRepository, ReadQueries):
+class Store(ArticleRepository, ReadQueries, GroupingRepository, StateRepository):
     """The SQLite store of one corpus.
 
     Args:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from ._base import Connection
+from ._grouping import GroupingRepository
 
 __all__ = ["REF_COLUMNS", "ReadQueries"]
 
@@ -23,8 +23,8 @@ def _marks(values: Sequence) -> str:
     return ",".join("?" * len(values))
 
 
-class ReadQueries(Connection):
-    """What the web app reads (a part of :class:`~chronique.store.Store`)."""
+class ReadQueries(GroupingRepository):
+    """What the web app reads (a part of :class:`~chronique.store.Store`), over the grouping's repository."""
 
     # -- events and stories ---------------------------------------------------------------------
     def event_rows(
@@ -104,11 +104,6 @@ class ReadQueries(Connection):
             return []
         return [r[0] for r in self.db.execute(f"SELECT entities FROM events WHERE id IN ({_marks(event_ids)})", list(event_ids))]
 
-    def event_of(self, article_id: str) -> str | None:
-        """The event an article is in, or None."""
-        row = self.db.execute("SELECT event_id FROM memberships WHERE article_id = ?", (article_id,)).fetchone()
-        return row[0] if row else None
-
     def grouping_key(self) -> tuple[int, int, int, int]:
         """What changes when representations or memberships change (a clusterer fitted on them is then stale)."""
         return tuple(
@@ -120,9 +115,10 @@ class ReadQueries(Connection):
 
     def overview(self) -> dict[str, object]:
         """``{"articles", "events", "stories": counts, "languages": [codes]}``."""
-        count = {t: self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("articles", "events", "stories")}
+        articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        events, stories = self.counts()
         langs = [r[0] for r in self.db.execute("SELECT DISTINCT language FROM articles WHERE language IS NOT NULL ORDER BY 1")]
-        return {**count, "languages": langs}
+        return {"articles": articles, "events": events, "stories": stories, "languages": langs}
 
     # -- articles -------------------------------------------------------------------------------
     def refs(self, ids: Sequence[str]) -> list[tuple]:
