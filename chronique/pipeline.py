@@ -48,7 +48,7 @@ from .stages.entities import EntityExtractor
 from .stages.interactions import InteractionExtractor, rename_parties
 from .stages.language import detect_languages
 from .stages.represent import Embedder, Representation, embedding_text, entity_profile, get_embedder, interaction_key, minhash, represent
-from .store import Store
+from .store import CorpusStore
 
 __all__ = ["Analysis", "AnalysisStage", "Pipeline", "RunResult", "analysis_models"]
 
@@ -237,7 +237,7 @@ class Pipeline:
 
     def __init__(
         self,
-        store: Store,
+        store: CorpusStore,
         embedder: Embedder | str | None = None,
         batch_size: int | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,

@@ -1,7 +1,9 @@
-"""The store: named migrations recorded in the store, applied once, and no SQL outside ``chronique/store``."""
+"""The store: named migrations recorded in the store, applied once, no SQL outside ``chronique/store``, and the
+interface the pipeline is written against."""
 
 from __future__ import annotations
 
+import inspect
 import re
 import sqlite3
 from pathlib import Path
@@ -10,7 +12,7 @@ import pytest
 from sqlite_utils import Database
 
 from chronique.errors import StoreError
-from chronique.store import Store
+from chronique.store import CorpusStore, Store
 from chronique.store.sqlite._schema import MIGRATIONS, migrate
 
 PACKAGE = Path(__file__).resolve().parents[1] / "chronique"
@@ -70,3 +72,31 @@ def test_no_module_outside_the_store_runs_sql() -> None:
         if "store" not in p.relative_to(PACKAGE).parts and statement.search(p.read_text("utf-8"))
     ]
     assert outside == []
+
+
+def _protocol_methods(protocol: type) -> set[str]:
+    return {
+        n
+        for k in protocol.__mro__
+        if k.__module__ == "chronique.store._interface"
+        for n, v in vars(k).items()
+        if inspect.isfunction(v) and not n.startswith("_")
+    }
+
+
+def test_the_sqlite_store_implements_the_interface_with_the_same_parameters(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    assert isinstance(store, CorpusStore)
+    methods = _protocol_methods(CorpusStore)
+    assert {"add_articles", "update_grouping", "exclusive", "withdraw"} <= methods
+    for name in sorted(methods):
+        declared = inspect.signature(getattr(CorpusStore, name)).parameters
+        implemented = inspect.signature(getattr(Store, name)).parameters
+        assert [(p.name, p.default) for p in implemented.values()] == [(p.name, p.default) for p in declared.values()], name
+
+
+def test_the_pipeline_calls_only_what_the_interface_declares() -> None:
+    methods = _protocol_methods(CorpusStore)
+    for rel in ("pipeline.py", "events/placement.py", "app/watch.py"):
+        called = set(re.findall(r"\bstore\.([a-z_]+)\(", (PACKAGE / rel).read_text(encoding="utf-8")))
+        assert called and called <= methods, (rel, sorted(called - methods))

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from ..records import Event, Story
 from ..settings import STORY_SAMPLE, Settings
 from ..stages.represent import Embedder, Representation, block_keys
-from ..store import Store
+from ..store import CorpusStore
 from .cluster import EventClusterer, PairModel, VectorIndex, _gap_days
 from .stories import link_stories, sample_keys
 from .summarize import summarize_event
@@ -53,7 +53,7 @@ class Placement:
 
     def __init__(
         self,
-        store: Store,
+        store: CorpusStore,
         settings: Settings,
         model: PairModel,
         embedder: Embedder | None,
