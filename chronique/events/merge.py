@@ -7,7 +7,7 @@ profile even where no single pair does. This pass scores pairs of events formed 
 logistic model over event-level signals (profile cosines, the first pass's own pair scores between them, their
 sizes) and merges them by average linkage over those scores.
 
-Dated events are compared only when their date ranges lie within ``Settings.event_merge_days`` (a week), and the
+Dated events are compared only when their date ranges lie within ``Settings.event_merge_days`` (two weeks), and the
 model weighs the days between them (``gap``, against): an event is one happening reported within days, and the aid
 plan announced four days after an earthquake is another event of its story, though a follow-up days later whose
 names and words match the event's is the same happening.
