@@ -493,10 +493,7 @@ class Pipeline:
         Returns:
             The ids removed (an article that other inputs copy is kept).
         """
-        # under the writer lock: another process placing articles reads events, then writes them with their members;
-        # a report withdrawn in between would be written back into its event (a foreign-key failure of that write)
-        with self.store.exclusive():
-            gone = self.store.withdraw(ids)
+        gone = self.store.withdraw(ids)  # under the store's writer lock (see Store.withdraw)
         for aid in gone if self._duplicates is not None else ():
             self._duplicates.remove(aid)  # a later input must not be taken for a copy of it
         return gone

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import sqlite3
@@ -427,25 +426,3 @@ def test_events_form_batch_by_batch_while_a_run_goes_on(tmp_path: Path) -> None:
     assert sorted(final.memberships()) == sorted(d.id for d in (_raw(f"{k}.txt", t) for k, t in enumerate(texts)))
     before = final.grouping_generation()
     assert pipe.run_documents([]).events == 5 and Store(db).grouping_generation() == before  # nothing new, nothing written
-
-
-def test_a_withdrawal_holds_the_writer_lock(tmp_path: Path, monkeypatch) -> None:
-    pipe = Pipeline(Store(tmp_path / "c.db"), embedder="hashing")
-    pipe.run_documents([_raw("a.txt", "Le conseil municipal a voté le budget lundi soir à Lyon, après six heures de débat.")])
-    held: list[bool] = []
-    real_exclusive, real_withdraw = pipe.store.exclusive, pipe.store.withdraw
-
-    @contextlib.contextmanager
-    def exclusive():
-        with real_exclusive():
-            held.append(True)
-            yield
-            held.append(False)
-
-    def withdraw(ids):
-        assert held[-1:] == [True], "withdrawn outside the writer lock"
-        return real_withdraw(ids)
-
-    monkeypatch.setattr(pipe.store, "exclusive", exclusive)
-    monkeypatch.setattr(pipe.store, "withdraw", withdraw)
-    assert len(pipe.withdraw([a.id for a in pipe.store.articles()])) == 1 and held == [True, False]

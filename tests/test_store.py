@@ -100,3 +100,23 @@ def test_the_pipeline_calls_only_what_the_interface_declares() -> None:
     for rel in ("pipeline.py", "events/placement.py", "app/watch.py"):
         called = set(re.findall(r"\bstore\.([a-z_]+)\(", (PACKAGE / rel).read_text(encoding="utf-8")))
         assert called and called <= methods, (rel, sorted(called - methods))
+
+
+def test_withdraw_waits_for_the_writer_lock_and_may_be_called_under_it(tmp_path: Path) -> None:
+    import fcntl
+    import threading
+
+    path = tmp_path / "s.db"
+    store = Store(path)
+    with store.exclusive():  # taken again by its holder: no deadlock
+        store.withdraw(["absent"])
+    # another holder (a placing process) has the lock: a withdrawal waits for it
+    done = threading.Event()
+    with open(str(path) + ".lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        worker = threading.Thread(target=lambda: (Store(path).withdraw(["absent"]), done.set()))
+        worker.start()
+        assert not done.wait(0.5)
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    worker.join(10)
+    assert done.is_set()

@@ -155,7 +155,9 @@ class ArticleRepository(Connection):
         """Remove articles whose input no longer holds them, with their analysis and event membership.
 
         An article other stored inputs copy stays: its content is still reported, by them.
-        Events are not rebuilt here (the next :meth:`Pipeline.update_events` re-summarises them).
+        Events are not rebuilt here (the next :meth:`Pipeline.update_events` re-summarises them). The writer lock is
+        held throughout: another process placing articles reads events, then writes them with their members, and a
+        report withdrawn in between would be written back into its event (a foreign-key failure of that write).
 
         Returns:
             The ids removed.
@@ -163,6 +165,11 @@ class ArticleRepository(Connection):
         ids = sorted(set(ids))
         if not ids:
             return []  # no write transaction for a watch pass with nothing to withdraw
+        with self.exclusive():
+            return self._withdraw(ids)
+
+    def _withdraw(self, ids: list[str]) -> list[str]:
+        """:meth:`withdraw`, under the writer lock."""
         # one pass over the table (duplicate_of has no index), returning only the ids asked about
         copied = {
             r[0]

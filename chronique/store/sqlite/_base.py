@@ -12,6 +12,11 @@ from typing import Self
 import numpy as np
 from datasketch import MinHash
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no cross-process lock, SQLite's own locking remains
+    fcntl = None  # type: ignore[assignment]
+
 MINHASH_SCHEME = "affine32"  # datasketch 2 default; stored hash values are only comparable within one scheme
 
 
@@ -25,6 +30,7 @@ class Connection:
 
     path: str
     db: sqlite3.Connection
+    _exclusive_depth: int = 0  # how deep this connection's holder is in :meth:`exclusive`
 
     @classmethod
     def on(cls, conn: sqlite3.Connection, path: str = "") -> Self:
@@ -47,6 +53,34 @@ class Connection:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the store's writer lock (a lock file beside the database) for a read-then-rewrite step.
+
+        Two processes that rebuild events each read the store and then replace the events; holding
+        this lock around the pair makes the second one read what the first wrote. The operating
+        system releases the lock when a process dies, so a killed run never leaves it held. Taken again
+        by its holder (a withdrawal inside a caller's locked step), it is simply held on.
+
+        Yields:
+            Nothing; the lock is held inside the ``with`` block.
+        """
+        if self.path == ":memory:" or fcntl is None or self._exclusive_depth:
+            self._exclusive_depth += 1
+            try:
+                yield
+            finally:
+                self._exclusive_depth -= 1
+            return
+        with open(self.path + ".lock", "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            self._exclusive_depth = 1
+            try:
+                yield
+            finally:
+                self._exclusive_depth = 0
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _rows_in(self, sql: str, values: Iterable, extra: tuple = ()) -> list[tuple]:
         """Rows of ``sql`` whose ``{marks}`` is filled with ``values``, a few hundred at a time (then ``extra``)."""

@@ -1,26 +1,20 @@
 """The state repository: what a run keeps besides articles and events (failed inputs, the corpus's repeated lines,
-the files a watcher has handled) and the writer lock."""
+the files a watcher has handled). The writer lock is the shared connection's (:meth:`Connection.exclusive`)."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 from ...records import Failure
 from ._base import Connection
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX: no cross-process lock, SQLite's own locking remains
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["StateRepository", "add_chrome_counts", "record_failures"]
 
 
 class StateRepository(Connection):
-    """Failures, repeated lines, watched files and the writer lock (a part of :class:`~chronique.store.Store`)."""
+    """Failures, repeated lines and watched files (a part of :class:`~chronique.store.Store`)."""
 
     def add_failures(self, failures: list[Failure]) -> None:
         """Record inputs that failed (replacing an older reason for the same input)."""
@@ -62,27 +56,6 @@ class StateRepository(Connection):
         now = time.time()
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO seen_files VALUES (?,?,?,?)", [(p, s, m, now) for p, (s, m) in files.items()])
-
-    @contextmanager
-    def exclusive(self) -> Iterator[None]:
-        """Hold the store's writer lock (a lock file beside the database) for a read-then-rewrite step.
-
-        Two processes that rebuild events each read the store and then replace the events; holding
-        this lock around the pair makes the second one read what the first wrote. The operating
-        system releases the lock when a process dies, so a killed run never leaves it held.
-
-        Yields:
-            Nothing; the lock is held inside the ``with`` block.
-        """
-        if self.path == ":memory:" or fcntl is None:
-            yield
-            return
-        with open(self.path + ".lock", "a+b") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def record_failures(db: sqlite3.Connection, failures: list[Failure], now: float) -> None:
