@@ -120,3 +120,27 @@ def test_withdraw_waits_for_the_writer_lock_and_may_be_called_under_it(tmp_path:
         fcntl.flock(fh, fcntl.LOCK_UN)
     worker.join(10)
     assert done.is_set()
+
+
+def _open_store(path: str, barrier, errors) -> None:
+    barrier.wait()
+    try:
+        Store(path).close()
+    except StoreError as exc:
+        errors.put(str(exc))
+
+
+def test_processes_creating_one_store_at_once_all_open_it(tmp_path: Path) -> None:
+    import multiprocessing
+
+    fork = multiprocessing.get_context("fork")  # the test's modules already imported: a start costs milliseconds
+    errors = fork.Queue()
+    for trial in range(40):  # without the lock on the switch to WAL, 3 runs of 3 failed (about 1 trial in 20)
+        barrier = fork.Barrier(6)
+        procs = [fork.Process(target=_open_store, args=(str(tmp_path / f"{trial}.db"), barrier, errors)) for _ in range(6)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert all(p.exitcode == 0 for p in procs)
+    assert errors.empty(), errors.get()

@@ -39,12 +39,17 @@ class Store(ArticleRepository, ReadQueries, GroupingRepository, StateRepository)
         self.path = str(path)
         try:
             self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                # A new file is switched to WAL once. Two processes switching it at the same moment deadlock, and
+                # SQLite answers one of them "database is locked" at once, without waiting: the lock file beside
+                # the store takes them in turn (the second finds WAL set).
+                with self.exclusive():
+                    self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             migrate(self.db)
             row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             raise StoreError(f"{self.path}: expected a chronique SQLite database, got: {exc}") from None
         if row is None:
             # OR IGNORE: two processes creating one store at once must not fail on the same row
