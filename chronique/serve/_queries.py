@@ -18,8 +18,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..events.cluster import EventClusterer
 from ..events.disagreements import find_disagreements, language_note, to_json
 from ..events.places import locate
@@ -605,14 +603,16 @@ def search_text(
     return SearchResult(query, mode, total, _group(store, hits), " ".join(notes), syntax)
 
 
-def search_similar(store: Store, article_id: str, limit: int = 10, index: EmbeddingIndex | None = None) -> SearchResult | None:
+def search_similar(store: Store, article_id: str, limit: int, index: EmbeddingIndex) -> SearchResult | None:
     """Articles whose stored embeddings are closest to one article's ("more like this"), grouped by event.
+
+    Ranked as a search by meaning is, each language's offset partly taken away (:meth:`EmbeddingIndex.nearest`).
 
     Args:
         store: a store.
         article_id: the article to start from (a copy stands for the report it copies).
         limit: at most this many articles.
-        index: the stored embeddings held in memory; None reads them from the store.
+        index: the stored embeddings held in memory.
 
     Returns:
         The hits (cosine similarity as score), or None if the article is unknown.
@@ -623,25 +623,15 @@ def search_similar(store: Store, article_id: str, limit: int = 10, index: Embedd
     row = store.title_and_original(article_id)
     if row is None:
         return None
-    probe = index.vector_of(row[1]) if index is not None else _stored_vector(store, row[1])
+    probe = index.vector_of(row[1])
     if probe is None or probe.size == 0:
         raise QueryError(f"article {article_id} has no stored embedding (the store was built with --embedder none?)")
-    if index is not None:
-        scored = [(c, aid) for aid, c in index.nearest(probe, limit + 1, floor=False) if aid != row[1]][:limit]
-    else:
-        others = [(aid, np.frombuffer(blob, dtype=np.float32)) for aid, blob in store.embeddings() if aid != row[1]]
-        scored = sorted(((float(v @ probe), aid) for aid, v in others if v.size == probe.size), reverse=True)[:limit]
+    scored = [(c, aid) for aid, c in index.nearest(probe, limit + 1, floor=False) if aid != row[1]][:limit]
     ids = [aid for _, aid in scored]
     refs = {a.id: a for a in _refs(store.refs(ids))}
     events = store.events_of(ids)
     hits = [(SearchHit(refs[aid], score, [], "meaning", score), events.get(aid)) for score, aid in scored if aid in refs]
     return SearchResult(row[0], "like", len(hits), _group(store, hits))
-
-
-def _stored_vector(store: Store, article_id: str) -> np.ndarray | None:
-    """One article's stored embedding, read from the store."""
-    blob = store.embedding_of(article_id)
-    return None if blob is None else np.frombuffer(blob, dtype=np.float32)
 
 
 def overview(store: Store) -> dict[str, object]:

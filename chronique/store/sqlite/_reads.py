@@ -245,15 +245,6 @@ class ReadQueries(GroupingRepository):
             self.db.set_progress_handler(None, 0)
 
     # -- embeddings -----------------------------------------------------------------------------
-    def embedding_of(self, article_id: str) -> bytes | None:
-        """One article's stored embedding (float32 bytes), or None."""
-        row = self.db.execute("SELECT embedding FROM representations WHERE article_id = ?", (article_id,)).fetchone()
-        return None if row is None else row[0]
-
-    def embeddings(self) -> list[tuple[str, bytes]]:
-        """(article id, embedding bytes) of every representation."""
-        return self.db.execute("SELECT article_id, embedding FROM representations").fetchall()
-
     def data_version(self) -> int:
         """SQLite's data version: it moves when another connection commits."""
         return self.db.execute("PRAGMA data_version").fetchone()[0]
