@@ -144,3 +144,12 @@ def test_processes_creating_one_store_at_once_all_open_it(tmp_path: Path) -> Non
             p.join(60)
         assert all(p.exitcode == 0 for p in procs)
     assert errors.empty(), errors.get()
+
+
+def test_an_event_left_empty_before_withdrawals_marked_events_is_marked_stale(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    Store(path).close()
+    with sqlite3.connect(path) as db:  # an event a withdrawal of an earlier version emptied, unmarked
+        db.execute("INSERT INTO events VALUES ('ev-empty', 'h', NULL, '', '', '[]', NULL)")
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = '0008_stale_empty_events'")
+    assert Store(path).stale_events() == {"ev-empty"}  # the next placement removes it

@@ -77,27 +77,26 @@ class Placement:
         Returns:
             The events changed and the store's counts.
         """
-        removed = self._catch_up()
-        stale = self.store.stale_events() - removed
+        self._catch_up()
+        stale = self.store.stale_events()  # withdrawn reports' events; those left empty are removed
         placed = self.store.events_of(r.article_id for r in new)
         new = sorted({r.article_id: r for r in new if r.article_id not in placed}.values(), key=lambda r: r.article_id)
         for r in new:  # the index holds the placed articles and these, as a clusterer fitted on them all would
             self.vectors.add(r.article_id, r.embedding)
         work = _Work(self, new)
-        work.events(copied, removed, stale)
+        work.events(copied, stale)
         work.stories()
         self._generation = work.write()
         events, stories = self.store.counts()
         return Placed(sorted(work.changed), events, stories)
 
-    def _catch_up(self) -> set[str]:
+    def _catch_up(self) -> None:
         """Read the placed articles' embeddings, the first time and after another process changed the grouping
-        (it placed or withdrew articles); then, return the events left without members, which no longer exist."""
+        (it placed or withdrew articles)."""
         if self._generation is not None and self.store.grouping_generation() == self._generation:
-            return set()
+            return
         self.vectors = VectorIndex()
         self.vectors.extend(*self.store.placed_embeddings())
-        return self.store.empty_events() if self._generation is not None else set()
 
 
 class _Work:
@@ -156,7 +155,7 @@ class _Work:
             self.stored[e.id] = e
 
     # -- events -------------------------------------------------------------------------------------
-    def events(self, copied: dict[str, str], removed: set[str], stale: set[str] = frozenset()) -> None:
+    def events(self, copied: dict[str, str], stale: set[str] = frozenset()) -> None:
         """Place the new articles; re-summarise the events that changed, those whose copies did, and ``stale`` ones
         (which lost a report since they were written; those left without any are removed)."""
         c, new_ids = self.clusterer, {r.article_id for r in self.new}
@@ -165,7 +164,7 @@ class _Work:
         event_of = self.store.events_of(near | set(copied.values()))
         near &= event_of.keys()  # stored by another writer and not placed yet: its own run places it
         self.read_events(stale)
-        removed = removed | {k for k in stale if k not in self.stored or not self.stored[k].article_ids}
+        removed = {k for k in stale if k not in self.stored or not self.stored[k].article_ids}
         self.stale = stale - removed
         touched = set(event_of.values()) | self.stale
         self.read_events(touched | removed)

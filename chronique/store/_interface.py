@@ -129,10 +129,6 @@ class GroupingStore(Protocol):
         """Event id -> its first ``n`` members (by id) that have a representation."""
         ...
 
-    def empty_events(self) -> set[str]:
-        """Stored events left without members (theirs were withdrawn)."""
-        ...
-
     def stale_events(self) -> set[str]:
         """The events that lost a report since they were last written."""
         ...

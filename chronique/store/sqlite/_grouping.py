@@ -107,12 +107,8 @@ class GroupingRepository(Connection):
                 got.append(aid)
         return out
 
-    def empty_events(self) -> set[str]:
-        """Stored events left without members (theirs were withdrawn)."""
-        return {r[0] for r in self.db.execute("SELECT id FROM events WHERE id NOT IN (SELECT event_id FROM memberships)")}
-
     def stale_events(self) -> set[str]:
-        """The events that lost a report (withdrawn) since they were last written."""
+        """The events that lost a report (withdrawn) since they were last written, those left empty included."""
         return {r[0] for r in self.db.execute("SELECT event_id FROM stale_events")}
 
     def story_events(self, story_ids: Iterable[str]) -> set[str]:

@@ -161,6 +161,13 @@ def _stale_events(db: Database) -> None:
     db.conn.execute("CREATE TABLE IF NOT EXISTS stale_events (event_id TEXT PRIMARY KEY) WITHOUT ROWID")
 
 
+@MIGRATIONS(name="0008_stale_empty_events")
+def _stale_empty_events(db: Database) -> None:
+    """Mark the events a withdrawal left without members before withdrawals marked them: the next placement
+    removes them, as it removes every stale event left empty."""
+    db.conn.execute("INSERT OR IGNORE INTO stale_events SELECT id FROM events WHERE id NOT IN (SELECT event_id FROM memberships)")
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply the migrations a store has not recorded, in one IMMEDIATE transaction.
 
